@@ -1,0 +1,55 @@
+# Every command a developer, CI and the publishing workflow run. `make help` lists them.
+PYTHON ?= python3
+VENV ?= .venv
+DOCS_VENV ?= .venv-docs
+BIN := $(VENV)/bin
+DOCS_BIN := $(DOCS_VENV)/bin
+# The MNIST folder, if set (see README): passed on to the programs.
+export MNIST_DIR
+# Material for MkDocs prints a banner about its successor on every build.
+export NO_MKDOCS_2_WARNING := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help serve build test test-fast artifacts lint format clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+# A stamp file per virtualenv: reinstall only when a requirements file changes.
+$(DOCS_VENV)/.installed: requirements-docs.txt
+	$(PYTHON) -m venv $(DOCS_VENV)
+	$(DOCS_BIN)/pip install --quiet --upgrade pip
+	$(DOCS_BIN)/pip install --quiet -r requirements-docs.txt
+	touch $@
+
+$(VENV)/.installed: requirements.txt requirements-docs.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+serve: $(DOCS_VENV)/.installed ## serve the site on http://127.0.0.1:8000 (light requirements only)
+	$(DOCS_BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+build: $(DOCS_VENV)/.installed ## build the site into site/, failing on any warning
+	$(DOCS_BIN)/mkdocs build --strict
+
+test: $(VENV)/.installed ## install everything and run the whole test suite, slow tests included
+	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.installed ## the test suite without the slow tests
+	$(BIN)/python -m pytest -m "not slow"
+
+artifacts: $(VENV)/.installed ## retrain both models and regenerate every result in docs/generated/
+	$(BIN)/python code/retrain.py
+
+lint: $(VENV)/.installed ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed ## format the code with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean: ## remove the built site, test output and caches (not the virtualenvs)
+	rm -rf site test-output runs .pytest_cache .ruff_cache

@@ -1,0 +1,109 @@
+"""The retrain step (`make artifacts`): regenerate every result the site shows.
+
+Runs both programs with their default configuration, each in its own process
+(TensorFlow and PyTorch are never imported together), keeps what each prints as
+its training log, draws the figures from the saved results, and stamps the lot
+with a fingerprint of the code that produced it. Everything is written to a
+temporary folder first and moved into place only when all steps succeeded, so
+a failed run leaves the previous artifacts untouched.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+CODE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = CODE_DIR.parent
+DEFAULT_OUTPUT_DIR = PROJECT_DIR / "docs" / "generated"
+FRAMEWORKS = ("keras", "pytorch")
+# Saved models are for the reader's own runs; the site needs only their results.
+MODEL_FILES = ("mlp.keras", "mlp.pt")
+
+
+def code_fingerprint():
+    """SHA-256 over every Python file in code/: the code and its defaults."""
+    digest = hashlib.sha256()
+    for path in sorted(CODE_DIR.glob("*.py")):
+        digest.update(path.name.encode() + b"\0")
+        # Line endings normalised: a Windows checkout gives the same fingerprint.
+        digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+    return digest.hexdigest()
+
+
+def train(framework, staging, data_dir):
+    # Run inside the staging folder with a relative output folder, so the log
+    # says "saved ... in keras", not a temporary path that changes every run.
+    command = [sys.executable, str(CODE_DIR / f"{framework}_mlp.py"), "--quiet"]
+    command += ["--output-dir", framework]
+    if data_dir:
+        command += ["--data-dir", str(Path(data_dir).resolve())]
+    print(f"retrain: {framework} ...", flush=True)
+    output_dir = staging / framework
+    output_dir.mkdir(parents=True)
+    with open(output_dir / "training-log.txt", "w") as log:
+        # stdout is the training log the site shows; stderr (framework
+        # start-up chatter, errors) goes to the console.
+        completed = subprocess.run(command, stdout=log, cwd=staging)
+    if completed.returncode != 0:
+        log_text = (output_dir / "training-log.txt").read_text()
+        sys.exit(
+            f"retrain: {framework} failed (exit code {completed.returncode}); "
+            f"nothing was replaced.\n{log_text}"
+        )
+    for name in MODEL_FILES:
+        (output_dir / name).unlink(missing_ok=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
+    parser.add_argument(
+        "--data-dir",
+        help="folder with the MNIST IDX files; default: $MNIST_DIR or download",
+    )
+    args = parser.parse_args()
+
+    output_dir = args.output_dir.resolve()
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".retrain-", dir=output_dir.parent))
+    try:
+        for framework in FRAMEWORKS:
+            train(framework, staging, args.data_dir)
+        plot = [sys.executable, str(CODE_DIR / "plot_results.py"), str(staging)]
+        if args.data_dir:
+            plot += ["--data-dir", str(args.data_dir)]
+        print("retrain: figures ...", flush=True)
+        if subprocess.run(plot, cwd=PROJECT_DIR).returncode != 0:
+            sys.exit("retrain: drawing the figures failed; nothing was replaced.")
+        fingerprint = {"code_sha256": code_fingerprint()}
+        (staging / "fingerprint.json").write_text(
+            json.dumps(fingerprint, indent=2) + "\n"
+        )
+        # Swap the new folder in: rename is atomic, the old copy goes last.
+        previous = None
+        if output_dir.exists():
+            previous = output_dir.with_name(f".{output_dir.name}.previous")
+            shutil.rmtree(previous, ignore_errors=True)
+            os.replace(output_dir, previous)
+        os.replace(staging, output_dir)
+        if previous:
+            shutil.rmtree(previous)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for framework in FRAMEWORKS:
+        metrics = json.loads((output_dir / framework / "metrics.json").read_text())
+        print(f"retrain: {framework} test accuracy {metrics['test']['accuracy']:.2%}")
+    print(f"retrain: wrote {output_dir}")
+
+
+if __name__ == "__main__":
+    main()

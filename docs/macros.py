@@ -1,0 +1,85 @@
+"""Variables and macros for the pages (mkdocs-macros-plugin).
+
+Every number a page shows comes from the files the retrain step wrote in
+docs/generated/; nothing here computes a result, it only reads and formats.
+"""
+
+import json
+import statistics
+from pathlib import Path
+
+GENERATED_DIR = Path(__file__).parent / "generated"
+CODE_DIR = Path(__file__).parent.parent / "code"
+FRAMEWORKS = {"keras": "Keras", "pytorch": "PyTorch"}
+
+
+def define_env(env):
+    results = {
+        framework: json.loads((GENERATED_DIR / framework / "metrics.json").read_text())
+        for framework in FRAMEWORKS
+    }
+    figures = json.loads((GENERATED_DIR / "figures.json").read_text())
+    env.variables["results"] = results
+    env.variables["figures"] = figures
+    env.variables["hyperparameters"] = results["keras"]["config"]
+    for framework in FRAMEWORKS:
+        env.variables[f"{framework}_lines"] = lines_of_code(
+            CODE_DIR / f"{framework}_mlp.py"
+        )
+
+    @env.filter
+    def percent(fraction, digits=2):
+        """0.98261 -> '98.26%'."""
+        return f"{fraction:.{digits}%}"
+
+    @env.filter
+    def thousands(number):
+        """407050 -> '407,050'."""
+        return f"{number:,}"
+
+    @env.macro
+    def median_epoch_seconds(framework):
+        """Median wall time of one epoch (training and validation), in seconds."""
+        return f"{statistics.median(results[framework]['epoch_seconds']):.1f}"
+
+    @env.macro
+    def output(framework, first, last=None):
+        """The lines of a training log from the one starting with `first` to the
+        one starting with `last` (or just that one line), as a text block."""
+        lines = (GENERATED_DIR / framework / "training-log.txt").read_text()
+        lines = lines.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith(first))
+        end = start
+        if last is not None:
+            end = next(
+                i
+                for i, line in enumerate(lines)
+                if i >= start and line.startswith(last)
+            )
+        excerpt = "\n".join(lines[start : end + 1])
+        return f"```text\n{excerpt}\n```"
+
+    @env.macro
+    def text_file(path):
+        """A text artifact (summary, log) from docs/generated/, as a text block."""
+        return f"```text\n{(GENERATED_DIR / path).read_text().rstrip()}\n```"
+
+    @env.macro
+    def figure(name, caption=""):
+        """Both colour-scheme variants of a figure; the theme shows one."""
+        alt = figures["alt"][name].replace('"', "&quot;")
+        # A link relative to the page, so MkDocs can check it.
+        up = "../" * env.page.file.src_uri.count("/")
+        images = "\n".join(
+            f"![{alt}]({up}generated/figures/{name}-{scheme}.svg#only-{scheme})"
+            "{ loading=lazy }"
+            for scheme in ("light", "dark")
+        )
+        caption_html = f"\n<figcaption>{caption}</figcaption>" if caption else ""
+        return f'<figure markdown="span">\n{images}{caption_html}\n</figure>'
+
+
+def lines_of_code(path):
+    """Lines that are neither blank nor comments (section markers are comments)."""
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return sum(1 for line in lines if line and not line.startswith("#"))

@@ -1,0 +1,113 @@
+"""The site: a strict build, every page present, nothing fetched from elsewhere."""
+
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_DIR
+
+
+@pytest.fixture(scope="session")
+def site_dir(tmp_path_factory):
+    """`mkdocs build --strict` into a temporary folder; fails on any warning."""
+    site = tmp_path_factory.mktemp("site")
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    result = subprocess.run(
+        [mkdocs, "build", "--strict", "--site-dir", site],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "WARNING" not in result.stderr, result.stderr[-4000:]
+    yield site
+    shutil.rmtree(site, ignore_errors=True)
+
+
+class ResourceCollector(HTMLParser):
+    """What a browser would fetch by itself: scripts, styles, images, frames."""
+
+    FETCHED = {
+        "script": "src",
+        "img": "src",
+        "iframe": "src",
+        "source": "src",
+        "audio": "src",
+        "video": "src",
+        "embed": "src",
+        "object": "data",
+    }
+
+    def __init__(self):
+        super().__init__()
+        self.urls = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in self.FETCHED and attrs.get(self.FETCHED[tag]):
+            self.urls.append(attrs[self.FETCHED[tag]])
+        if tag == "link" and attrs.get("rel") in {
+            "stylesheet",
+            "preload",
+            "icon",
+            "preconnect",
+            "dns-prefetch",
+            "modulepreload",
+        }:
+            self.urls.append(attrs.get("href", ""))
+        if "srcset" in attrs:
+            self.urls.extend(part.split()[0] for part in attrs["srcset"].split(","))
+        if "style" in attrs:
+            self.urls.extend(re.findall(r"url\(['\"]?([^'\")]+)", attrs["style"]))
+
+
+def is_third_party(url):
+    return bool(re.match(r"^(https?:)?//", url)) and not re.match(
+        r"^(https?:)?//(127\.0\.0\.1|localhost)[:/]", url
+    )
+
+
+@pytest.mark.slow
+def test_no_page_fetches_from_a_third_party_host(site_dir):
+    pages = list(site_dir.rglob("*.html"))
+    assert len(pages) >= 2
+    for page in pages:
+        collector = ResourceCollector()
+        collector.feed(page.read_text())
+        external = [url for url in collector.urls if is_third_party(url)]
+        assert not external, f"{page.relative_to(site_dir)} fetches {external}"
+    for stylesheet in site_dir.rglob("*.css"):
+        imports = re.findall(
+            r"(?:@import|url\()\s*['\"]?((?:https?:)?//[^'\")]+)",
+            stylesheet.read_text(),
+        )
+        assert not imports, f"{stylesheet.relative_to(site_dir)} fetches {imports}"
+
+
+@pytest.mark.slow
+def test_repository_link_does_not_call_the_github_api(site_dir):
+    html = (site_dir / "index.html").read_text()
+    assert 'class="md-source"' in html
+    assert 'data-md-component="source"' not in html
+
+
+@pytest.mark.slow
+def test_home_page_shows_the_committed_results(site_dir):
+    import json
+
+    html = (site_dir / "index.html").read_text()
+    for framework in ("keras", "pytorch"):
+        metrics = json.loads(
+            (
+                PROJECT_DIR / "docs" / "generated" / framework / "metrics.json"
+            ).read_text()
+        )
+        assert f"{metrics['test']['accuracy']:.2%}" in html
+        assert f"{metrics['parameter_count']:,}" in html
+    assert "training-curves-light.svg#only-light" in html
+    assert "training-curves-dark.svg#only-dark" in html
