@@ -2,8 +2,9 @@
 
 Runs both programs with their default configuration, each in its own process
 (TensorFlow and PyTorch are never imported together), keeps what each prints as
-its training log, draws the figures from the saved results, and stamps the lot
-with a fingerprint of the code that produced it. Everything is written to a
+its training log, runs each framework's pitfall demonstrations, draws the
+figures from the saved results, and stamps the lot with a fingerprint of the
+code that produced it. Everything is written to a
 temporary folder first and moved into place only when all steps succeeded, so
 a failed run leaves the previous artifacts untouched.
 """
@@ -39,17 +40,17 @@ def code_fingerprint():
 def train(framework, staging, data_dir):
     # Run inside the staging folder with a relative output folder, so the log
     # says "saved ... in keras", not a temporary path that changes every run.
-    command = [sys.executable, str(CODE_DIR / f"{framework}_mlp.py"), "--quiet"]
-    command += ["--output-dir", framework]
+    options = ["--output-dir", framework]
     if data_dir:
-        command += ["--data-dir", str(Path(data_dir).resolve())]
+        options += ["--data-dir", str(Path(data_dir).resolve())]
+    command = [sys.executable, str(CODE_DIR / f"{framework}_mlp.py"), "--quiet"]
     print(f"retrain: {framework} ...", flush=True)
     output_dir = staging / framework
     output_dir.mkdir(parents=True)
     with open(output_dir / "training-log.txt", "w") as log:
         # stdout is the training log the site shows; stderr (framework
         # start-up chatter, errors) goes to the console.
-        completed = subprocess.run(command, stdout=log, cwd=staging)
+        completed = subprocess.run([*command, *options], stdout=log, cwd=staging)
     if completed.returncode != 0:
         log_text = (output_dir / "training-log.txt").read_text()
         sys.exit(
@@ -58,6 +59,14 @@ def train(framework, staging, data_dir):
         )
     for name in MODEL_FILES:
         (output_dir / name).unlink(missing_ok=True)
+    print(f"retrain: {framework} pitfalls ...", flush=True)
+    command = [sys.executable, str(CODE_DIR / f"{framework}_pitfalls.py")]
+    # Its stdout repeats pitfalls.json; errors still reach the console.
+    completed = subprocess.run(
+        [*command, *options], stdout=subprocess.DEVNULL, cwd=staging
+    )
+    if completed.returncode != 0:
+        sys.exit(f"retrain: {framework} pitfalls failed; nothing was replaced.")
 
 
 def main():

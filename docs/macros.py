@@ -6,6 +6,7 @@ docs/generated/; nothing here computes a result, it only reads and formats.
 
 import json
 import statistics
+import textwrap
 from pathlib import Path
 
 GENERATED_DIR = Path(__file__).parent / "generated"
@@ -18,7 +19,12 @@ def define_env(env):
         framework: json.loads((GENERATED_DIR / framework / "metrics.json").read_text())
         for framework in FRAMEWORKS
     }
+    pitfalls = {
+        framework: json.loads((GENERATED_DIR / framework / "pitfalls.json").read_text())
+        for framework in FRAMEWORKS
+    }
     figures = json.loads((GENERATED_DIR / "figures.json").read_text())
+    env.variables["pitfalls"] = pitfalls
     env.variables["results"] = results
     env.variables["figures"] = figures
     env.variables["hyperparameters"] = results["keras"]["config"]
@@ -41,6 +47,24 @@ def define_env(env):
     def median_epoch_seconds(framework):
         """Median wall time of one epoch (training and validation), in seconds."""
         return f"{statistics.median(results[framework]['epoch_seconds']):.1f}"
+
+    @env.macro
+    def earlier_code(*sections):
+        """A collapsed block with the program's sections from earlier chapters,
+        one tab per framework, so the code of any one page runs on its own."""
+        tabs = []
+        for framework, label in FRAMEWORKS.items():
+            includes = "\n".join(
+                f'--8<-- "code/{framework}_mlp.py:{section}"' for section in sections
+            )
+            tabs.append(
+                f'=== "{label}"\n\n'
+                + textwrap.indent(f"```python\n{includes}\n```", "    ")
+            )
+        return (
+            '??? example "Code from the previous chapters: run it first"\n\n'
+            + textwrap.indent("\n\n".join(tabs), "    ")
+        )
 
     @env.macro
     def output(framework, first, last=None):

@@ -1,4 +1,6 @@
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,10 +25,26 @@ def mnist_dir():
     return folder
 
 
+@pytest.fixture(scope="session")
+def site_dir(tmp_path_factory):
+    """`mkdocs build --strict` into a temporary folder; fails on any warning."""
+    site = tmp_path_factory.mktemp("site")
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    result = subprocess.run(
+        [mkdocs, "build", "--strict", "--site-dir", site],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "WARNING" not in result.stderr, result.stderr[-4000:]
+    yield site
+    shutil.rmtree(site, ignore_errors=True)
+
+
 def run_program(*arguments, cwd=PROJECT_DIR, env=None, timeout=600):
     """Run a Python program of the project in its own process."""
-    import subprocess
-
     return subprocess.run(
         [sys.executable, *map(str, arguments)],
         cwd=cwd,

@@ -11,6 +11,8 @@ PROGRAMS = {framework: CODE_DIR / f"{framework}_mlp.py" for framework in FRAMEWO
 SECTION_MARKER = re.compile(r"^# --8<-- \[(start|end):([a-z_]+)\]$", re.MULTILINE)
 # A page includes a section as "code/FILE.py:SECTION" (pymdownx.snippets).
 SECTION_INCLUDE = re.compile(r"""--8<-- ["']code/([a-z_]+\.py):([a-z_]+)["']""")
+# ... or through the earlier_code macro: {{ earlier_code("setup", "data") }}.
+EARLIER_CODE = re.compile(r"earlier_code\(([^)]*)\)")
 EXPECTED_SECTIONS = ["setup", "data", "model", "train", "evaluate", "predict", "save"]
 
 
@@ -64,6 +66,10 @@ def test_every_section_a_page_includes_exists():
         for page in (PROJECT_DIR / "docs").rglob("*.md")
         for match in SECTION_INCLUDE.findall(page.read_text())
     ]
+    for page in (PROJECT_DIR / "docs").rglob("*.md"):
+        for arguments in EARLIER_CODE.findall(page.read_text()):
+            for section in re.findall(r'"([a-z_]+)"', arguments):
+                includes += [(page, (f"{fw}_mlp.py", section)) for fw in FRAMEWORKS]
     assert includes, "no page includes a code section"
     for page, (file_name, section) in includes:
         assert section in sections(CODE_DIR / file_name), (

@@ -1,32 +1,11 @@
 """The site: a strict build, every page present, nothing fetched from elsewhere."""
 
+import json
 import re
-import shutil
-import subprocess
-import sys
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from conftest import PROJECT_DIR
-
-
-@pytest.fixture(scope="session")
-def site_dir(tmp_path_factory):
-    """`mkdocs build --strict` into a temporary folder; fails on any warning."""
-    site = tmp_path_factory.mktemp("site")
-    mkdocs = Path(sys.executable).with_name("mkdocs")
-    result = subprocess.run(
-        [mkdocs, "build", "--strict", "--site-dir", site],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    assert "WARNING" not in result.stderr, result.stderr[-4000:]
-    yield site
-    shutil.rmtree(site, ignore_errors=True)
 
 
 class ResourceCollector(HTMLParser):
@@ -98,8 +77,6 @@ def test_repository_link_does_not_call_the_github_api(site_dir):
 
 @pytest.mark.slow
 def test_home_page_shows_the_committed_results(site_dir):
-    import json
-
     html = (site_dir / "index.html").read_text()
     for framework in ("keras", "pytorch"):
         metrics = json.loads(
