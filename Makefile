@@ -10,7 +10,7 @@ export MNIST_DIR
 export NO_MKDOCS_2_WARNING := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help serve build test test-fast artifacts lint format clean
+.PHONY: help serve build test test-fast artifacts notebook lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,8 +40,12 @@ test: $(VENV)/.installed ## install everything and run the whole test suite, slo
 test-fast: $(VENV)/.installed ## the test suite without the slow tests
 	$(BIN)/python -m pytest -m "not slow"
 
-artifacts: $(VENV)/.installed ## retrain both models and regenerate every result in docs/generated/
+artifacts: $(VENV)/.installed ## retrain both models, regenerate every result in docs/generated/ and the notebooks
 	$(BIN)/python code/retrain.py
+	$(MAKE) notebook
+
+notebook: $(VENV)/.installed ## assemble the notebooks from the programs and execute the solution
+	$(BIN)/python code/build_notebooks.py
 
 lint: $(VENV)/.installed ## ruff check and format check
 	$(BIN)/ruff check .

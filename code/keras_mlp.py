@@ -108,6 +108,7 @@ print(f"split:  {len(x_train)} train, {len(x_val)} validation, {len(x_test)} tes
 # --8<-- [end:data]
 
 # --8<-- [start:model]
+# --8<-- [start:exercise_model]
 model = keras.Sequential(
     [
         keras.Input(shape=(784,)),
@@ -116,6 +117,7 @@ model = keras.Sequential(
         keras.layers.Dense(10),
     ]
 )
+# --8<-- [end:exercise_model]
 model.summary()
 parameter_count = model.count_params()
 # --8<-- [end:model]
@@ -131,11 +133,10 @@ if args.optimizer == "adam":
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
 else:
     optimizer = keras.optimizers.SGD(learning_rate=learning_rate)
-model.compile(
-    optimizer=optimizer,
-    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    metrics=["accuracy"],
-)
+# --8<-- [start:exercise_loss]
+loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+# --8<-- [end:exercise_loss]
+model.compile(optimizer=optimizer, loss=loss_function, metrics=["accuracy"])
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -152,6 +153,7 @@ epoch_seconds = []
 keep_best = keras.callbacks.EarlyStopping(
     monitor="val_loss", patience=args.epochs, restore_best_weights=True
 )
+# --8<-- [start:exercise_training]
 history = model.fit(
     x_train,
     y_train,
@@ -162,15 +164,18 @@ history = model.fit(
     # fit shuffles the training set every epoch by default.
     verbose=2 if args.quiet else 1,
 )
+# --8<-- [end:exercise_training]
 history = history.history
 best_epoch = keep_best.best_epoch + 1
 print(f"kept the weights of epoch {best_epoch} (lowest validation loss)")
 # --8<-- [end:train]
 
 # --8<-- [start:evaluate]
+# --8<-- [start:exercise_evaluate]
 test_loss, test_accuracy = model.evaluate(
     x_test, y_test, batch_size=args.batch_size, verbose=0
 )
+# --8<-- [end:exercise_evaluate]
 print(f"test loss {test_loss:.4f}, test accuracy {test_accuracy:.2%}")
 # --8<-- [end:evaluate]
 

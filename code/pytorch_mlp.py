@@ -115,6 +115,7 @@ print(f"split:  {len(x_train)} train, {len(x_val)} validation, {len(x_test)} tes
 
 
 # --8<-- [start:model]
+# --8<-- [start:exercise_model]
 class MLP(nn.Module):
     def __init__(self, hidden_units):
         super().__init__()
@@ -128,6 +129,7 @@ class MLP(nn.Module):
 
 
 model = MLP(args.hidden_units)
+# --8<-- [end:exercise_model]
 print(model)
 parameter_count = sum(parameter.numel() for parameter in model.parameters())
 print(f"Total params: {parameter_count:,}")
@@ -144,16 +146,20 @@ steps_per_epoch = math.ceil(len(x_train) / args.batch_size)
 scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
     optimizer, T_max=args.epochs * steps_per_epoch
 )
+# --8<-- [start:exercise_loss]
 loss_function = nn.CrossEntropyLoss()
+# --8<-- [end:exercise_loss]
 
 
 def evaluate(model, x, y):
     """Mean loss and accuracy over a whole set, as Keras' evaluate returns."""
     model.eval()  # inference mode for layers such as dropout (none here, a good habit)
     with torch.no_grad():  # no graph for backward: less memory, faster
+        # --8<-- [start:exercise_evaluate]
         logits = model(x)
         loss = loss_function(logits, y).item()
         accuracy = (logits.argmax(dim=1) == y).float().mean().item()
+        # --8<-- [end:exercise_evaluate]
     return loss, accuracy
 
 
@@ -171,11 +177,13 @@ for epoch in range(1, args.epochs + 1):
         batches, desc=f"Epoch {epoch}/{args.epochs}", disable=args.quiet
     ):
         x_batch, y_batch = x_train[indices], y_train[indices]
+        # --8<-- [start:exercise_training]
         optimizer.zero_grad()  # gradients add up across backward calls otherwise
         logits = model(x_batch)
         loss = loss_function(logits, y_batch)
         loss.backward()
         optimizer.step()
+        # --8<-- [end:exercise_training]
         scheduler.step()  # Keras advances its schedule by itself
         loss_sum += loss.item() * len(indices)
         correct += (logits.argmax(dim=1) == y_batch).sum().item()

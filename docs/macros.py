@@ -67,6 +67,15 @@ def define_env(env):
         )
 
     @env.macro
+    def colab(notebook):
+        """Colab's address for a notebook of docs/notebooks/ in the repository."""
+        repository = env.conf["repo_url"].removeprefix("https://github.com/")
+        return (
+            f"https://colab.research.google.com/github/{repository}"
+            f"/blob/main/docs/notebooks/{notebook}"
+        )
+
+    @env.macro
     def output(framework, first, last=None):
         """The lines of a training log from the one starting with `first` to the
         one starting with `last` (or just that one line), as a text block."""

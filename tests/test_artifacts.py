@@ -125,3 +125,7 @@ def test_retrain_reproduces_the_committed_results(tmp_path, mnist_dir):
     assert (output_dir / "figures.json").read_text() == (
         GENERATED_DIR / "figures.json"
     ).read_text()
+    for framework in FRAMEWORKS:
+        pitfalls = f"{framework}/pitfalls.json"
+        fresh_pitfalls = json.loads((output_dir / pitfalls).read_text())
+        assert fresh_pitfalls == json.loads((GENERATED_DIR / pitfalls).read_text())

@@ -8,7 +8,7 @@ import pytest
 from conftest import CODE_DIR, FRAMEWORKS, PROJECT_DIR, run_program
 
 PROGRAMS = {framework: CODE_DIR / f"{framework}_mlp.py" for framework in FRAMEWORKS}
-SECTION_MARKER = re.compile(r"^# --8<-- \[(start|end):([a-z_]+)\]$", re.MULTILINE)
+SECTION_MARKER = re.compile(r"^ *# --8<-- \[(start|end):([a-z_]+)\]$", re.MULTILINE)
 # A page includes a section as "code/FILE.py:SECTION" (pymdownx.snippets).
 SECTION_INCLUDE = re.compile(r"""--8<-- ["']code/([a-z_]+\.py):([a-z_]+)["']""")
 # ... or through the earlier_code macro: {{ earlier_code("setup", "data") }}.
@@ -16,23 +16,20 @@ EARLIER_CODE = re.compile(r"earlier_code\(([^)]*)\)")
 EXPECTED_SECTIONS = ["setup", "data", "model", "train", "evaluate", "predict", "save"]
 
 
-def sections(path):
-    """Section names in order; checks every start has its end, none nested."""
-    names, open_section = [], None
+def sections(path, nested=False):
+    """Top-level section names in order (or, with nested=True, the sections
+    inside them, which mark the exercise blanks); checks that every start has
+    its end and that nested sections close before their parent."""
+    top, inner, stack = [], [], []
     for kind, name in SECTION_MARKER.findall(path.read_text()):
         if kind == "start":
-            assert open_section is None, (
-                f"{path.name}: {name} opens inside {open_section}"
-            )
-            open_section = name
-            names.append(name)
+            (inner if stack else top).append(name)
+            stack.append(name)
         else:
-            assert name == open_section, (
-                f"{path.name}: end:{name} closes {open_section}"
-            )
-            open_section = None
-    assert open_section is None, f"{path.name}: {open_section} is never closed"
-    return names
+            assert stack and stack[-1] == name, f"{path.name}: end:{name} out of order"
+            stack.pop()
+    assert not stack, f"{path.name}: {stack} never closed"
+    return inner if nested else top
 
 
 def constants(path):
@@ -50,6 +47,17 @@ def constants(path):
 def test_both_programs_have_the_same_sections_in_the_same_order():
     assert sections(PROGRAMS["keras"]) == EXPECTED_SECTIONS
     assert sections(PROGRAMS["pytorch"]) == EXPECTED_SECTIONS
+
+
+def test_both_programs_mark_the_same_exercise_blanks():
+    expected = {
+        "exercise_model",
+        "exercise_loss",
+        "exercise_training",
+        "exercise_evaluate",
+    }
+    for program in PROGRAMS.values():
+        assert set(sections(program, nested=True)) == expected, program.name
 
 
 def test_both_programs_use_the_same_hyperparameters():
