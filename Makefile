@@ -10,7 +10,7 @@ export MNIST_DIR
 export NO_MKDOCS_2_WARNING := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help serve build test test-fast artifacts notebook lint format clean
+.PHONY: help serve build test test-fast chromium artifacts bench parity notebook lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,7 +34,20 @@ serve: $(DOCS_VENV)/.installed ## serve the site on http://127.0.0.1:8000 (light
 build: $(DOCS_VENV)/.installed ## build the site into site/, failing on any warning
 	$(DOCS_BIN)/mkdocs build --strict
 
-test: $(VENV)/.installed ## install everything and run the whole test suite, slow tests included
+BROWSER_TESTS := tests/browser
+
+$(BROWSER_TESTS)/node_modules/.installed: $(BROWSER_TESTS)/package.json $(BROWSER_TESTS)/package-lock.json
+	npm ci --prefix $(BROWSER_TESTS) --no-audit --no-fund
+	touch $@
+
+# The browser tests drive a Chromium or Chrome already there, or Debian's
+# Chromium, installed here (as root; Playwright's own browser download is not used).
+chromium: ## install Debian's Chromium for the browser tests, unless a Chromium or Chrome is there
+	@command -v chromium >/dev/null || command -v google-chrome >/dev/null || \
+	  { echo "Installing Debian's chromium for the browser tests (needs root)"; \
+	    apt-get update && apt-get install -y chromium; }
+
+test: $(VENV)/.installed $(BROWSER_TESTS)/node_modules/.installed chromium ## install everything and run the whole test suite, slow tests included
 	$(BIN)/python -m pytest
 
 test-fast: $(VENV)/.installed ## the test suite without the slow tests
@@ -43,6 +56,12 @@ test-fast: $(VENV)/.installed ## the test suite without the slow tests
 artifacts: $(VENV)/.installed ## retrain both models, regenerate every result in docs/generated/ and the notebooks
 	$(BIN)/python code/retrain.py
 	$(MAKE) notebook
+
+bench: $(VENV)/.installed ## benchmark Keras (two backends) and PyTorch; results in docs/benchmark/
+	$(BIN)/python code/benchmark.py
+
+parity: $(VENV)/.installed ## train Keras and PyTorch step by step from the same weights; results in runs/parity.json
+	$(BIN)/python code/parity.py
 
 notebook: $(VENV)/.installed ## assemble the notebooks from the programs and execute the solution
 	$(BIN)/python code/build_notebooks.py

@@ -67,6 +67,7 @@ NOTEBOOK_PARSE_ARGS = (
     f'args = parser.parse_args(["--epochs", "{NOTEBOOK_EPOCHS}", "--quiet"])'
     "  # a notebook has no command line"
 )
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 MARKER = re.compile(r"^ *# --8<-- \[(start|end):([a-z_]+)\]\n", re.MULTILINE)
 
 # What a student writes in each blank of the exercise edition.
@@ -289,6 +290,17 @@ def execute(notebook, data_dir=None, timeout=600):
         client.execute()
     for cell in notebook.cells:
         cell.get("metadata", {}).pop("execution", None)
+        for output in cell.get("outputs", []):
+            # Keras prints its summary through rich, as HTML and as text with
+            # terminal colours, fixed colours unreadable on one of the site's
+            # colour schemes: keep the plain text, without the colour codes.
+            data = output.get("data", {})
+            if "text/plain" in data and data.get("text/html", "").startswith("<pre"):
+                del data["text/html"]
+            if "text/plain" in data:
+                data["text/plain"] = ANSI_COLOUR.sub("", data["text/plain"])
+            if "text" in output:
+                output["text"] = ANSI_COLOUR.sub("", output["text"])
     return notebook
 
 

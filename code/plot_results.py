@@ -32,6 +32,7 @@ THEMES = {
         "pytorch": "#d55e00",
         "wrong": "#d55e00",
         "digits": "gray_r",  # dark ink on a light page
+        "series": ["#000000", "#0072b2", "#d55e00", "#009e73", "#cc79a7"],
     },
     "dark": {
         "text": "#e6edf3",
@@ -40,6 +41,7 @@ THEMES = {
         "pytorch": "#e69f00",
         "wrong": "#e69f00",
         "digits": "gray",  # light ink on a dark page
+        "series": ["#ffffff", "#56b4e9", "#e69f00", "#009e73", "#cc79a7"],
     },
 }
 DIGIT_COUNT = 24
@@ -176,6 +178,168 @@ def plot_hidden_weights(weights, label, theme):
     return figure
 
 
+PARITY_LABELS = {
+    "sgd": "SGD",
+    "sgd_large_step": "SGD, 10x step",
+    "adam_default_epsilon": "Adam, default epsilons",
+    "adam_same_epsilon": "Adam, same epsilon",
+    "adam_negligible_epsilon": "Adam, epsilon 1e-12",
+}
+
+
+def plot_parity(parity, theme):
+    colors = THEMES[theme]
+    figure, (loss_axis, difference_axis) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for name, style in (("sgd", "-"), ("adam_default_epsilon", "--")):
+        experiment = parity["experiments"][name]
+        for framework, label in FRAMEWORKS.items():
+            loss_axis.plot(
+                experiment[f"{framework}_losses"],
+                style,
+                color=colors[framework],
+                linewidth=1,
+                label=f"{label}, {PARITY_LABELS[name]}",
+            )
+    loss_axis.set(yscale="log", xlabel="training step", ylabel="batch loss (log scale)")
+    loss_axis.set_title("Loss per step: the two frameworks overlap", fontsize=10)
+    loss_axis.legend(fontsize=8)
+    for (name, experiment), color in zip(
+        parity["experiments"].items(), colors["series"], strict=False
+    ):
+        difference = np.abs(
+            np.array(experiment["keras_losses"])
+            - np.array(experiment["pytorch_losses"])
+        )
+        # The largest difference so far: how the drift grows, without the
+        # step-to-step noise. Identical steps (0) are drawn at 1e-9.
+        difference_axis.plot(
+            np.maximum(np.maximum.accumulate(difference), 1e-9),
+            linewidth=1.5,
+            color=color,
+            label=PARITY_LABELS[name],
+        )
+    difference_axis.set(
+        yscale="log",
+        xlabel="training step",
+        ylabel="largest |Keras loss - PyTorch loss| so far",
+    )
+    difference_axis.set_title("How far the two drift apart", fontsize=10)
+    difference_axis.legend(fontsize=8)
+    for axis in (loss_axis, difference_axis):
+        axis.grid(True, linewidth=0.5)
+    figure.tight_layout()
+    return figure
+
+
+BENCH_RUNNERS = {
+    "keras-tensorflow": ("Keras, TensorFlow backend", "keras", "o-"),
+    "keras-torch": ("Keras, PyTorch backend", "keras", "s--"),
+    "pytorch": ("PyTorch", "pytorch", "o-"),
+}
+
+
+def plot_step_times(benchmark, theme):
+    colors = THEMES[theme]
+    figure, axis = plt.subplots(figsize=(7, 4.2))
+    batch_sizes = benchmark["config"]["batch_sizes"]
+    for runner, (label, color, style) in BENCH_RUNNERS.items():
+        steps = benchmark["runners"][runner]["steps"]
+        median = np.array([steps[str(b)]["median"] for b in batch_sizes]) * 1e3
+        low = median - np.array([steps[str(b)]["min"] for b in batch_sizes]) * 1e3
+        high = np.array([steps[str(b)]["max"] for b in batch_sizes]) * 1e3 - median
+        axis.errorbar(
+            batch_sizes,
+            median,
+            yerr=[low, high],
+            fmt=style,
+            color=colors[color],
+            markersize=4,
+            capsize=2,
+            linewidth=1,
+            label=label,
+        )
+    limit = [
+        benchmark["compute_limit"]["step_seconds"][str(b)] * 1e3 for b in batch_sizes
+    ]
+    axis.plot(
+        batch_sizes,
+        limit,
+        ":",
+        color=colors["text"],
+        linewidth=1.5,
+        label="compute limit (measured matmul throughput)",
+    )
+    axis.set(
+        xscale="log",
+        yscale="log",
+        xlabel="batch size",
+        ylabel="time per training step (ms, log scale)",
+    )
+    axis.set_xticks(batch_sizes, [str(b) for b in batch_sizes])
+    axis.grid(True, linewidth=0.5)
+    axis.legend(fontsize=8)
+    axis.set_title(
+        "One training step: median, bars from fastest to slowest repeat", fontsize=10
+    )
+    figure.tight_layout()
+    return figure
+
+
+def plot_epoch_times(benchmark, theme):
+    colors = THEMES[theme]
+    figure, axis = plt.subplots(figsize=(7, 2.6))
+    for row, (runner, (_, color, _)) in enumerate(BENCH_RUNNERS.items()):
+        epoch = benchmark["runners"][runner]["epoch"]
+        # The two Keras runners share a colour; the PyTorch backend is hatched.
+        hatch = "//" if runner == "keras-torch" else None
+        axis.barh(row, epoch["median"], color=colors[color], alpha=0.8, hatch=hatch)
+        axis.errorbar(
+            epoch["median"],
+            row,
+            xerr=[[epoch["median"] - epoch["min"]], [epoch["max"] - epoch["median"]]],
+            color=colors["text"],
+            capsize=3,
+            linewidth=1,
+        )
+    axis.axvline(
+        benchmark["compute_limit"]["epoch_seconds"],
+        linestyle=":",
+        color=colors["text"],
+        label="compute limit",
+    )
+    axis.set_yticks(range(len(BENCH_RUNNERS)), [v[0] for v in BENCH_RUNNERS.values()])
+    axis.set_xlabel("seconds per training epoch (54,000 images, batch size 128)")
+    axis.legend(fontsize=8, loc="lower right")
+    axis.grid(True, axis="x", linewidth=0.5)
+    figure.tight_layout()
+    return figure
+
+
+def draw_benchmark(folder):
+    """The benchmark's figures, from folder/benchmark.json, with alt text."""
+    benchmark = json.loads((folder / "benchmark.json").read_text())
+    figures_dir = folder / "figures"
+    figures_dir.mkdir(exist_ok=True)
+    for theme in THEMES:
+        with plt.style.context(theme_style(theme)):
+            save(plot_step_times(benchmark, theme), figures_dir, "step-times", theme)
+            save(plot_epoch_times(benchmark, theme), figures_dir, "epoch-times", theme)
+    epochs = ", ".join(
+        f"{label} {benchmark['runners'][runner]['epoch']['median']:.2f} s"
+        for runner, (label, _, _) in BENCH_RUNNERS.items()
+    )
+    limit = benchmark["compute_limit"]
+    alt = {
+        "step-times": "Log-log chart of the time of one training step against the "
+        "batch size, from 16 to 1024, for Keras on TensorFlow, Keras on PyTorch and "
+        "PyTorch, with the compute limit as a dotted line: at small batches every "
+        "framework is far above the limit, at large batches they approach it.",
+        "epoch-times": f"Bar chart of seconds per training epoch: {epochs}; "
+        f"the compute limit is {limit['epoch_seconds']:.2f} s.",
+    }
+    (folder / "figures.json").write_text(json.dumps({"alt": alt}, indent=2) + "\n")
+
+
 def most_confused(matrix):
     errors = matrix.copy()
     np.fill_diagonal(errors, 0)
@@ -192,15 +356,24 @@ def main():
         "results_dir", type=Path, help="folder with keras/ and pytorch/"
     )
     parser.add_argument(
+        "--benchmark",
+        action="store_true",
+        help="results_dir holds benchmark.json: draw the benchmark's figures only",
+    )
+    parser.add_argument(
         "--data-dir",
         help="folder with the MNIST IDX files; default: $MNIST_DIR or download",
     )
     args = parser.parse_args()
+    if args.benchmark:
+        draw_benchmark(args.results_dir)
+        return
     try:
         (x_train, y_train), (x_test, y_test) = load_mnist(args.data_dir)
     except MnistError as error:
         parser.exit(1, f"error: {error}\n")
 
+    parity = json.loads((args.results_dir / "parity.json").read_text())
     metrics, predictions, hidden_weights = {}, {}, {}
     for framework in FRAMEWORKS:
         folder = args.results_dir / framework
@@ -228,6 +401,7 @@ def main():
                 theme,
             )
             save(plot_curves(metrics, theme), figures_dir, "training-curves", theme)
+            save(plot_parity(parity, theme), figures_dir, "parity", theme)
             titles, title_colors = [], []
             for index in range(DIGIT_COUNT):
                 keras_guess, pytorch_guess = (
@@ -295,6 +469,17 @@ def main():
             else "titles in colour mark a wrong prediction."
         ),
     }
+    sgd, adam = (
+        parity["experiments"][name] for name in ("sgd", "adam_default_epsilon")
+    )
+    alt["parity"] = (
+        f"Two charts over {parity['config']['steps']} training steps from the same "
+        "initial weights. Left, the batch loss of Keras and PyTorch with SGD and with "
+        "Adam: the curves lie on top of each other. Right, the largest absolute "
+        "difference of the two losses so far, log scale: with SGD it stays below "
+        f"{sgd['max_loss_difference']:.0e}; with Adam and the default epsilons it "
+        f"reaches {adam['max_loss_difference']:.0e}."
+    )
     for framework, label in FRAMEWORKS.items():
         matrix = matrices[framework]
         true, predicted, count = most_confused(matrix)

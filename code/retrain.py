@@ -2,11 +2,11 @@
 
 Runs both programs with their default configuration, each in its own process
 (TensorFlow and PyTorch are never imported together), keeps what each prints as
-its training log, runs each framework's pitfall demonstrations, draws the
-figures from the saved results, and stamps the lot with a fingerprint of the
-code that produced it. Everything is written to a
-temporary folder first and moved into place only when all steps succeeded, so
-a failed run leaves the previous artifacts untouched.
+its training log, runs each framework's pitfall demonstrations and the
+cross-framework parity experiment, draws the figures from the saved results,
+and stamps the lot with a fingerprint of the code that produced it. Everything
+is written to a temporary folder first and moved into place only when all steps
+succeeded, so a failed run leaves the previous artifacts untouched.
 """
 
 import argparse
@@ -27,9 +27,9 @@ FRAMEWORKS = ("keras", "pytorch")
 MODEL_FILES = ("mlp.keras", "mlp.pt")
 
 
-# The notebook builder reads the programs but changes no result in
-# docs/generated/; the notebooks have their own drift test.
-NOT_FINGERPRINTED = {"build_notebooks.py"}
+# The notebook builder and the benchmark change no result that the retrain
+# step writes; the notebooks and the benchmark have their own freshness tests.
+NOT_FINGERPRINTED = {"build_notebooks.py", "benchmark.py"}
 
 
 def code_fingerprint():
@@ -76,6 +76,14 @@ def train(framework, staging, data_dir):
         sys.exit(f"retrain: {framework} pitfalls failed; nothing was replaced.")
 
 
+def data_environment(data_dir):
+    """The environment for a step that finds MNIST through MNIST_DIR."""
+    environment = dict(os.environ)
+    if data_dir:
+        environment["MNIST_DIR"] = str(Path(data_dir).resolve())
+    return environment
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
@@ -94,6 +102,13 @@ def main():
     try:
         for framework in FRAMEWORKS:
             train(framework, staging, args.data_dir)
+        print("retrain: parity ...", flush=True)
+        parity = [sys.executable, str(CODE_DIR / "parity.py")]
+        parity += ["--output", str(staging / "parity.json")]
+        if subprocess.run(
+            parity, cwd=PROJECT_DIR, env=data_environment(args.data_dir)
+        ).returncode:
+            sys.exit("retrain: the parity experiment failed; nothing was replaced.")
         plot = [sys.executable, str(CODE_DIR / "plot_results.py"), str(staging)]
         if args.data_dir:
             plot += ["--data-dir", str(args.data_dir)]

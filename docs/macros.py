@@ -25,6 +25,21 @@ def define_env(env):
     }
     figures = json.loads((GENERATED_DIR / "figures.json").read_text())
     env.variables["pitfalls"] = pitfalls
+    benchmark_dir = GENERATED_DIR.parent / "benchmark"
+    benchmark = json.loads((benchmark_dir / "benchmark.json").read_text())
+    env.variables["benchmark"] = benchmark
+    alt_texts = {
+        "generated/": figures["alt"],
+        "benchmark/": json.loads((benchmark_dir / "figures.json").read_text())["alt"],
+    }
+    env.variables["parity"] = json.loads((GENERATED_DIR / "parity.json").read_text())
+    env.variables["parity_labels"] = {
+        "sgd": "SGD",
+        "sgd_large_step": "SGD, ten times the step",
+        "adam_default_epsilon": "Adam, each framework's default epsilon",
+        "adam_same_epsilon": "Adam, the same epsilon",
+        "adam_negligible_epsilon": "Adam, a negligible epsilon",
+    }
     env.variables["results"] = results
     env.variables["figures"] = figures
     env.variables["hyperparameters"] = results["keras"]["config"]
@@ -67,6 +82,32 @@ def define_env(env):
         )
 
     @env.macro
+    def bench_comparison(measure="epoch"):
+        """Which runner is faster at `measure`, only where the spreads (fastest to
+        slowest repeat) do not overlap; otherwise it says they cannot be told apart."""
+        runners = benchmark["runners"]
+        names = {
+            "keras-tensorflow": "Keras on TensorFlow",
+            "keras-torch": "Keras on PyTorch",
+            "pytorch": "PyTorch",
+        }
+        ordered = sorted(runners, key=lambda runner: runners[runner][measure]["median"])
+        sentences = []
+        for faster, slower in zip(ordered, ordered[1:], strict=False):
+            a, b = runners[faster][measure], runners[slower][measure]
+            if a["max"] < b["min"]:
+                sentences.append(
+                    f"{names[faster]} is faster than {names[slower]} "
+                    f"({b['median'] / a['median']:.1f}x, spreads apart)"
+                )
+            else:
+                sentences.append(
+                    f"{names[faster]} and {names[slower]} cannot be told apart "
+                    "(their spreads overlap)"
+                )
+        return "; ".join(sentences) + "."
+
+    @env.macro
     def colab(notebook):
         """Colab's address for a notebook of docs/notebooks/ in the repository."""
         repository = env.conf["repo_url"].removeprefix("https://github.com/")
@@ -98,13 +139,14 @@ def define_env(env):
         return f"```text\n{(GENERATED_DIR / path).read_text().rstrip()}\n```"
 
     @env.macro
-    def figure(name, caption=""):
-        """Both colour-scheme variants of a figure; the theme shows one."""
-        alt = figures["alt"][name].replace('"', "&quot;")
+    def figure(name, caption="", folder="generated/"):
+        """Both colour-scheme variants of a figure; the theme shows one.
+        `folder`: "benchmark/" for the benchmark's figures."""
+        alt = alt_texts[folder][name].replace('"', "&quot;")
         # A link relative to the page, so MkDocs can check it.
         up = "../" * env.page.file.src_uri.count("/")
         images = "\n".join(
-            f"![{alt}]({up}generated/figures/{name}-{scheme}.svg#only-{scheme})"
+            f"![{alt}]({up}{folder}figures/{name}-{scheme}.svg#only-{scheme})"
             "{ loading=lazy }"
             for scheme in ("light", "dark")
         )

@@ -1,0 +1,354 @@
+"""Every page of the built site in a real browser (Chromium, driven by Playwright).
+
+The built site is served on 127.0.0.1; the browser runs with its background
+networking off. Screenshots of every page, light and dark, and a page-weight
+report go to test-output/ for a person to review (CI keeps that folder).
+"""
+
+import contextlib
+import functools
+import http.server
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_DIR
+
+pytestmark = pytest.mark.slow
+
+OUTPUT_DIR = PROJECT_DIR / "test-output"
+AXE = PROJECT_DIR / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/google-chrome")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+COPY_BUTTON = "button[data-md-type='copy']"
+LECTURE_WEIGHT_GOAL = 1.5e6  # bytes, first load of a lecture page (reported)
+
+
+def chromium_path():
+    path = os.environ.get("CHROMIUM") or next(
+        (candidate for candidate in CHROMIUM_CANDIDATES if Path(candidate).exists()),
+        None,
+    )
+    if path is None:
+        pytest.fail(
+            "the browser tests need Chromium: `apt-get install chromium` (Debian), "
+            "or set CHROMIUM to a Chromium or Chrome executable"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def server(site_dir):
+    """The built site on 127.0.0.1, on a free port."""
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(site_dir))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def pages(site_dir):
+    """Every page of the site, as a path below the site's root."""
+    found = sorted(
+        path.parent.relative_to(site_dir).as_posix()
+        for path in site_dir.rglob("index.html")
+        if "assets" not in path.parts
+    )
+    return ["" if page == "." else f"{page}/" for page in found]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def weights():
+    """Bytes transferred per page on first load, written out at the end."""
+    report = {}
+    yield report
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    (OUTPUT_DIR / "page-weight.json").write_text(json.dumps(report, indent=2) + "\n")
+    lines = [
+        f"{bytes_ / 1e6:7.2f} MB  /{page}" for page, bytes_ in sorted(report.items())
+    ]
+    heavy = [
+        page
+        for page, bytes_ in report.items()
+        if page.startswith("lectures/") and bytes_ > LECTURE_WEIGHT_GOAL
+    ]
+    goal = "met" if not heavy else f"missed by {', '.join(heavy)}"
+    print("\npage weight, first load:\n" + "\n".join(lines))
+    print(f"goal, every lecture page under 1.5 MB: {goal}")
+
+
+def open_page(browser, url, color_scheme="light", **options):
+    context = browser.new_context(color_scheme=color_scheme, **options)
+    page = context.new_page()
+    record = {"requests": [], "errors": [], "bytes": 0}
+    page.on("request", lambda request: record["requests"].append(request.url))
+    page.on(
+        "console",
+        lambda message: (
+            record["errors"].append(message.text) if message.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda error: record["errors"].append(str(error)))
+
+    def count(response):
+        # A redirect or an aborted request has no body.
+        with contextlib.suppress(Exception):
+            record["bytes"] += len(response.body())
+
+    page.on("response", count)
+    response = page.goto(url, wait_until="networkidle")
+    return context, page, response, record
+
+
+def scroll_through(page):
+    """Scroll down a screen at a time, as a reader would: lazy images load."""
+    height = page.evaluate("document.body.scrollHeight")
+    for offset in range(0, height, 600):
+        page.evaluate(f"window.scrollTo(0, {offset})")
+        page.wait_for_timeout(50)
+    page.wait_for_load_state("networkidle")
+
+
+def test_every_page_loads_cleanly_and_privately(browser, server, pages, weights):
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    shots = OUTPUT_DIR / "screenshots"
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir()
+    problems = []
+    for path in pages:
+        for scheme in ("light", "dark"):
+            context, page, response, record = open_page(
+                browser, f"{server}/{path}", scheme
+            )
+            scroll_through(page)
+            if response.status != 200:
+                problems.append(f"/{path}: status {response.status}")
+            problems += [
+                f"/{path} ({scheme}): console error {e}" for e in record["errors"]
+            ]
+            foreign = [url for url in record["requests"] if not url.startswith(server)]
+            problems += [f"/{path}: request to {url}" for url in foreign]
+            for image in page.eval_on_selector_all(
+                "img",
+                """images => images.map(image => ({
+                    src: image.currentSrc || image.src, alt: image.alt,
+                    shown: image.offsetParent !== null,
+                    loaded: image.complete && image.naturalWidth > 0}))""",
+            ):
+                if not image["alt"].strip():
+                    problems.append(f"/{path}: image {image['src']} has no alt text")
+                if image["shown"] and not image["loaded"]:
+                    problems.append(
+                        f"/{path} ({scheme}): image {image['src']} did not load"
+                    )
+                if not image["shown"]:
+                    status = page.request.get(image["src"]).status
+                    if status != 200:
+                        problems.append(
+                            f"/{path}: image {image['src']}: status {status}"
+                        )
+            if scheme == "light":
+                weights[path] = record["bytes"]
+            name = path.strip("/").replace("/", "-") or "home"
+            page.screenshot(path=shots / f"{name}-{scheme}.png", full_page=True)
+            context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_figures_follow_the_colour_scheme(browser, server):
+    for scheme, other in (("light", "dark"), ("dark", "light")):
+        context, page, _, _ = open_page(browser, f"{server}/lectures/training/", scheme)
+        shown = page.eval_on_selector_all(
+            "figure img",
+            "images => images.filter(i => i.offsetParent !== null).map(i => i.src)",
+        )
+        shown = [src.split("#")[0] for src in shown]
+        assert shown and all(src.endswith(f"-{scheme}.svg") for src in shown), shown
+        assert not any(src.endswith(f"-{other}.svg") for src in shown)
+        context.close()
+
+
+def test_the_palette_toggle_switches_light_and_dark(browser, server):
+    context, page, _, _ = open_page(browser, f"{server}/", "light")
+    scheme = "document.body.getAttribute('data-md-color-scheme')"
+    assert page.evaluate(scheme) == "default"
+    page.click("label[for='__palette_1']")
+    assert page.evaluate(scheme) == "slate"
+    shown = page.eval_on_selector_all(
+        "figure img",
+        "images => images.filter(i => i.offsetParent !== null).map(i => i.src)",
+    )
+    assert shown and all(src.split("#")[0].endswith("-dark.svg") for src in shown)
+    page.click("label[for='__palette_0']")
+    assert page.evaluate(scheme) == "default"
+    context.close()
+
+
+def test_choosing_pytorch_switches_every_tab_and_survives_navigation(browser, server):
+    context, page, _, _ = open_page(browser, f"{server}/lectures/model/")
+    # The label of the selected tab of every tab set outside a closed block.
+    selected = """() => [...document.querySelectorAll('.tabbed-set')]
+        .filter(set => !set.closest('details:not([open])'))
+        .map(set => {
+            const input = set.querySelector(':scope > input:checked');
+            const label = document.querySelector(`label[for="${input.id}"]`);
+            return label.textContent.trim();
+        })"""
+    assert set(page.evaluate(selected)) == {"Keras"}
+    page.locator(".tabbed-labels label:visible", has_text="PyTorch").first.click()
+    # The theme links the tab sets asynchronously, right after the click.
+    page.wait_for_function(f"({selected})().every(label => label === 'PyTorch')")
+    page.goto(f"{server}/lectures/training/", wait_until="networkidle")
+    page.wait_for_function(f"({selected})().every(label => label === 'PyTorch')")
+    # Opening the collapsed code of the earlier chapters shows PyTorch too.
+    page.locator("details summary", has_text="Code from the previous chapters").click()
+    with contextlib.suppress(Exception):  # the toggle event comes after the click
+        page.wait_for_function(f"({selected})().every(label => label === 'PyTorch')")
+    tabs = page.evaluate(selected)
+    assert len(tabs) >= 3 and set(tabs) == {"PyTorch"}, tabs
+    context.close()
+
+
+def test_every_code_block_has_a_copy_button_that_copies_it(browser, server, pages):
+    missing = []
+    for path in pages:
+        context, page, _, _ = open_page(
+            browser,
+            f"{server}/{path}",
+            permissions=["clipboard-read", "clipboard-write"],
+        )
+        # Material puts a copy button in every code block of the pages,
+        # notebook cells included (not their outputs).
+        has_button = page.eval_on_selector_all(
+            ".md-content pre > code",
+            "codes => codes.filter(code => !code.closest('.jp-OutputArea'))"
+            f".map(code => !!code.parentElement.querySelector({COPY_BUTTON!r}))",
+        )
+        missing += [f"/{path}: block {i}" for i, ok in enumerate(has_button) if not ok]
+        blocks = page.locator(f".md-content pre:has(> code):has({COPY_BUTTON})")
+        visible = [
+            blocks.nth(i) for i in range(blocks.count()) if blocks.nth(i).is_visible()
+        ]
+        if visible:
+            block = visible[0]
+            block.hover()
+            block.locator(COPY_BUTTON).click()
+            copied = page.evaluate("navigator.clipboard.readText()")
+            expected = block.locator("code").inner_text()
+            assert copied.strip() == expected.strip(), f"/{path}"
+        context.close()
+    assert not missing, "\n".join(missing)
+
+
+def test_search_finds_the_training_page(browser, server):
+    context, page, _, _ = open_page(browser, f"{server}/")
+    page.fill("input.md-search__input", "CrossEntropyLoss")
+    results = page.locator(".md-search-result__item a")
+    results.first.wait_for(timeout=15000)
+    hrefs = [results.nth(i).get_attribute("href") for i in range(results.count())]
+    assert any("lectures/training/" in href for href in hrefs), hrefs
+    context.close()
+
+
+def test_no_horizontal_overflow_on_a_phone(browser, server, pages):
+    overflowing = []
+    for path in pages:
+        context, page, _, _ = open_page(
+            browser, f"{server}/{path}", viewport={"width": 375, "height": 800}
+        )
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 375:
+            overflowing.append(f"/{path}: {width}px")
+        context.close()
+    assert not overflowing, "\n".join(overflowing)
+
+
+def test_no_serious_accessibility_violation(browser, server, pages):
+    if not AXE.exists():
+        subprocess.run(
+            ["npm", "ci", "--prefix", AXE.parents[2], "--no-audit", "--no-fund"],
+            check=True,
+        )
+    violations = []
+    for path in pages:
+        for scheme in ("light", "dark"):
+            context, page, _, _ = open_page(browser, f"{server}/{path}", scheme)
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("axe.run(document)")
+            for violation in result["violations"]:
+                if violation["impact"] in ("serious", "critical"):
+                    targets = [node["target"] for node in violation["nodes"][:3]]
+                    violations.append(
+                        f"/{path} ({scheme}): {violation['id']} "
+                        f"({violation['impact']}): {violation['help']} {targets}"
+                    )
+            context.close()
+    assert not violations, "\n".join(violations)
+
+
+def test_mkdocs_serve_starts_serves_and_stops():
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    port = free_port()
+    process = subprocess.Popen(
+        [mkdocs, "serve", "--dev-addr", f"127.0.0.1:{port}", "--no-livereload"],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        body, deadline = None, time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/", timeout=5
+                ) as page:
+                    body = page.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert body and "Keras vs PyTorch Lab" in body
+    finally:
+        process.send_signal(signal.SIGINT)  # what Ctrl-C does
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output[-2000:]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
