@@ -64,6 +64,15 @@ def train(framework, staging, data_dir):
             f"retrain: {framework} failed (exit code {completed.returncode}); "
             f"nothing was replaced.\n{log_text}"
         )
+    # The Playground page runs the trained model in the browser: export its
+    # weights, then drop the saved model, which the site does not need.
+    model_file = output_dir / MODEL_FILES[FRAMEWORKS.index(framework)]
+    export = [sys.executable, str(CODE_DIR / "export_weights.py")]
+    export += ["--framework", framework, "--model", str(model_file)]
+    export += ["--output-dir", str(staging / "playground")]
+    environment = data_environment(data_dir)
+    if subprocess.run(export, cwd=staging, env=environment).returncode != 0:
+        sys.exit(f"retrain: exporting the {framework} weights failed.")
     for name in MODEL_FILES:
         (output_dir / name).unlink(missing_ok=True)
     print(f"retrain: {framework} pitfalls ...", flush=True)

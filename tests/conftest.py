@@ -1,7 +1,10 @@
+import functools
+import http.server
 import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -53,3 +56,54 @@ def run_program(*arguments, cwd=PROJECT_DIR, env=None, timeout=600):
         text=True,
         timeout=timeout,
     )
+
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/google-chrome")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def chromium_path():
+    path = os.environ.get("CHROMIUM") or next(
+        (candidate for candidate in CHROMIUM_CANDIDATES if Path(candidate).exists()),
+        None,
+    )
+    if path is None:
+        pytest.fail(
+            "the browser tests need Chromium: `apt-get install chromium` (Debian), "
+            "or set CHROMIUM to a Chromium or Chrome executable"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def server(site_dir):
+    """The built site on 127.0.0.1, on a free port."""
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(site_dir))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()

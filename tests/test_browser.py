@@ -6,16 +6,12 @@ report go to test-output/ for a person to review (CI keeps that folder).
 """
 
 import contextlib
-import functools
-import http.server
 import json
-import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -27,45 +23,8 @@ pytestmark = pytest.mark.slow
 
 OUTPUT_DIR = PROJECT_DIR / "test-output"
 AXE = PROJECT_DIR / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/google-chrome")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 COPY_BUTTON = "button[data-md-type='copy']"
 LECTURE_WEIGHT_GOAL = 1.5e6  # bytes, first load of a lecture page (reported)
-
-
-def chromium_path():
-    path = os.environ.get("CHROMIUM") or next(
-        (candidate for candidate in CHROMIUM_CANDIDATES if Path(candidate).exists()),
-        None,
-    )
-    if path is None:
-        pytest.fail(
-            "the browser tests need Chromium: `apt-get install chromium` (Debian), "
-            "or set CHROMIUM to a Chromium or Chrome executable"
-        )
-    return path
-
-
-@pytest.fixture(scope="session")
-def server(site_dir):
-    """The built site on 127.0.0.1, on a free port."""
-
-    class QuietHandler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(QuietHandler, directory=str(site_dir))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture(scope="session")
@@ -77,18 +36,6 @@ def pages(site_dir):
         if "assets" not in path.parts
     )
     return ["" if page == "." else f"{page}/" for page in found]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(), args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="session")
