@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_data import load_mnist
-from run_record import cpu_model
+from run_record import cpu_model, write_atomically
 
 HIDDEN_UNITS = 512  # the course's model
 BATCH_SIZE = 128  # the course's batch size
@@ -434,9 +434,8 @@ def main():
     for result in results["runners"].values():
         result["own_epoch_limit_seconds"] = epoch_flops / result["matmul_flops"]
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    temporary = args.output_dir / ".benchmark.json.part"
-    temporary.write_text(json.dumps(results, indent=2) + "\n")
-    os.replace(temporary, args.output_dir / "benchmark.json")
+    text = json.dumps(results, indent=2) + "\n"
+    write_atomically(args.output_dir / "benchmark.json", text.encode())
     plot = [sys.executable, str(CODE_DIR / "plot_results.py"), "--benchmark"]
     if subprocess.run([*plot, str(args.output_dir)]).returncode != 0:
         sys.exit("bench: drawing the figures failed")

@@ -27,6 +27,8 @@ import nbformat
 import yaml
 from nbclient import NotebookClient
 
+from run_record import write_atomically
+
 CODE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = CODE_DIR.parent
 NOTEBOOK_DIR = PROJECT_DIR / "docs" / "notebooks"
@@ -305,11 +307,8 @@ def execute(notebook, data_dir=None, timeout=600):
 
 
 def write(notebook, path):
-    """Write complete or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.part")
-    nbformat.write(notebook, temporary)
-    os.replace(temporary, path)
+    write_atomically(path, (nbformat.writes(notebook) + "\n").encode())
 
 
 def main():

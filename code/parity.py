@@ -18,7 +18,6 @@ Adam with an epsilon too small to matter.
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_data import load_mnist
+from run_record import write_atomically
 
 HIDDEN_UNITS = 512  # the course's model
 BATCH_SIZE = 128  # the course's batch size: 422 steps make one epoch
@@ -204,9 +204,7 @@ def main():
         results = compare(records, args.steps)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    temporary = output.with_name(f".{output.name}.part")
-    temporary.write_text(json.dumps(results, indent=2) + "\n")
-    os.replace(temporary, output)
+    write_atomically(output, (json.dumps(results, indent=2) + "\n").encode())
     for name, result in results["experiments"].items():
         print(
             f"{name:22} largest loss difference {result['max_loss_difference']:.2e}, "

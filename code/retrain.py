@@ -24,7 +24,7 @@ PROJECT_DIR = CODE_DIR.parent
 DEFAULT_OUTPUT_DIR = PROJECT_DIR / "docs" / "generated"
 FRAMEWORKS = ("keras", "pytorch")
 # Saved models are for the reader's own runs; the site needs only their results.
-MODEL_FILES = ("mlp.keras", "mlp.pt")
+MODEL_FILES = {"keras": "mlp.keras", "pytorch": "mlp.pt"}
 
 
 # The notebook builder and the benchmark change no result that the retrain
@@ -66,15 +66,14 @@ def train(framework, staging, data_dir):
         )
     # The Playground page runs the trained model in the browser: export its
     # weights, then drop the saved model, which the site does not need.
-    model_file = output_dir / MODEL_FILES[FRAMEWORKS.index(framework)]
+    model_file = output_dir / MODEL_FILES[framework]
     export = [sys.executable, str(CODE_DIR / "export_weights.py")]
     export += ["--framework", framework, "--model", str(model_file)]
     export += ["--output-dir", str(staging / "playground")]
     environment = data_environment(data_dir)
     if subprocess.run(export, cwd=staging, env=environment).returncode != 0:
         sys.exit(f"retrain: exporting the {framework} weights failed.")
-    for name in MODEL_FILES:
-        (output_dir / name).unlink(missing_ok=True)
+    model_file.unlink()
     print(f"retrain: {framework} pitfalls ...", flush=True)
     command = [sys.executable, str(CODE_DIR / f"{framework}_pitfalls.py")]
     # Its stdout repeats pitfalls.json; errors still reach the console.
