@@ -223,6 +223,12 @@ def test_every_code_block_has_a_copy_button_that_copies_it(browser, server, page
 
 def test_search_finds_the_training_page(browser, server):
     context, page, _, _ = open_page(browser, f"{server}/")
+    # The theme's search worker loads its index in the background and says
+    # "Initializing search" until then; a query typed earlier is dropped.
+    page.wait_for_function(
+        "!document.querySelector('.md-search-result__meta')"
+        ".textContent.includes('Initializing')"
+    )
     page.fill("input.md-search__input", "CrossEntropyLoss")
     results = page.locator(".md-search-result__item a")
     results.first.wait_for(timeout=15000)
