@@ -229,7 +229,10 @@ def test_search_finds_the_training_page(browser, server):
         "!document.querySelector('.md-search-result__meta')"
         ".textContent.includes('Initializing')"
     )
-    page.fill("input.md-search__input", "CrossEntropyLoss")
+    # Typed key by key into the focused box, as a reader does: the theme
+    # searches on keyboard events.
+    page.focus("input.md-search__input")
+    page.keyboard.type("CrossEntropyLoss", delay=20)
     results = page.locator(".md-search-result__item a")
     results.first.wait_for(timeout=15000)
     hrefs = [results.nth(i).get_attribute("href") for i in range(results.count())]
