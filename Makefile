@@ -10,7 +10,7 @@ export MNIST_DIR
 export NO_MKDOCS_2_WARNING := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help serve build test test-fast chromium artifacts bench parity notebook lint format clean
+.PHONY: help serve build test test-fast chromium artifacts bench parity notebook export scale lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -65,6 +65,20 @@ parity: $(VENV)/.installed ## train Keras and PyTorch step by step from the same
 
 notebook: $(VENV)/.installed ## assemble the notebooks from the programs and execute the solution
 	$(BIN)/python code/build_notebooks.py
+
+# The trained models that `make export` starts from, retrained only when the
+# code that makes them changed.
+runs/keras/mlp.keras: code/keras_mlp.py code/mnist_data.py code/run_record.py | $(VENV)/.installed
+	$(BIN)/python code/keras_mlp.py --quiet --output-dir runs/keras
+
+runs/pytorch/mlp.pt: code/pytorch_mlp.py code/mnist_data.py code/run_record.py | $(VENV)/.installed
+	$(BIN)/python code/pytorch_mlp.py --quiet --output-dir runs/pytorch
+
+export: $(VENV)/.installed runs/keras/mlp.keras runs/pytorch/mlp.pt ## save both models in six deployable forms, reload and time each; results in docs/deployment/
+	$(BIN)/python code/deployment.py
+
+scale: $(VENV)/.installed ## train on 1 and 2 workers (torchrun DDP, tf.distribute) over loopback; results in docs/scaling/ (EPOCHS=n to shorten)
+	$(BIN)/python code/scaling.py $(if $(EPOCHS),--epochs $(EPOCHS))
 
 LINTERS := .github/linters
 

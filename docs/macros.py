@@ -1,7 +1,9 @@
 """Variables and macros for the pages (mkdocs-macros-plugin).
 
 Every number a page shows comes from the files the retrain step wrote in
-docs/generated/; nothing here computes a result, it only reads and formats.
+docs/generated/, or `make bench`, `make export` and `make scale` in
+docs/benchmark/, docs/deployment/ and docs/scaling/; nothing here computes a
+result, it only reads and formats.
 """
 
 import json
@@ -33,6 +35,10 @@ def define_env(env):
         "benchmark/": json.loads((benchmark_dir / "figures.json").read_text())["alt"],
     }
     env.variables["parity"] = json.loads((GENERATED_DIR / "parity.json").read_text())
+    # Written by `make export` and `make scale`.
+    for name in ("deployment", "scaling"):
+        path = GENERATED_DIR.parent / name / f"{name}.json"
+        env.variables[name] = json.loads(path.read_text())
     env.variables["parity_labels"] = {
         "sgd": "SGD",
         "sgd_large_step": "SGD, ten times the step",
@@ -52,6 +58,19 @@ def define_env(env):
     def percent(fraction, digits=2):
         """0.98261 -> '98.26%'."""
         return f"{fraction:.{digits}%}"
+
+    @env.filter
+    def milliseconds(seconds):
+        """0.000123 -> '0.123 ms', 0.0456 -> '45.6 ms', 1.5 -> '1.50 s'."""
+        value = seconds * 1e3
+        if value < 1:
+            return f"{value:.3f} ms"
+        return f"{value:.3g} ms" if value < 1000 else f"{seconds:.2f} s"
+
+    @env.filter
+    def megabytes(size):
+        """1629268 -> '1.63 MB'."""
+        return f"{size / 1e6:.2f} MB"
 
     @env.filter
     def thousands(number):

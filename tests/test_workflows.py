@@ -117,6 +117,17 @@ def test_every_make_target_a_workflow_calls_exists(publish, check):
     assert called <= targets, called - targets
 
 
+def test_publish_regenerates_every_result_before_testing(publish):
+    # The exports and the scaling runs must match the models retrained on the
+    # runner, so they run again after `make artifacts` and before the tests.
+    runs = [step.get("run", "") for step in steps(publish)]
+    order = [
+        next(index for index, run in enumerate(runs) if run == f"make {target}")
+        for target in ("artifacts", "export", "scale", "test")
+    ]
+    assert order == sorted(order)
+
+
 def test_the_uploaded_folder_is_the_site_mkdocs_builds(publish):
     config = yaml.safe_load((PROJECT_DIR / "mkdocs.yml").read_text())
     site_dir = config.get("site_dir", "site")

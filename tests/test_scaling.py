@@ -1,0 +1,113 @@
+"""Scaling (`make scale`): data-parallel training on two workers matches one."""
+
+import json
+import os
+import re
+import sys
+import time
+
+import pytest
+from conftest import CODE_DIR, GENERATED_DIR, PROJECT_DIR, run_program
+
+import scaling
+
+RESULTS = PROJECT_DIR / "docs" / "scaling" / "scaling.json"
+ACCURACY_MARGIN = 0.3  # points: two workers must match one within this
+ONE_EPOCH_FLOOR = 0.90  # test accuracy after one epoch: the lectures reach 93-95%
+
+
+@pytest.fixture(scope="module")
+def committed():
+    return json.loads(RESULTS.read_text())
+
+
+def test_the_committed_results_were_made_by_the_current_code(committed):
+    assert committed["code_sha256"] == scaling.code_fingerprint(), (
+        "docs/scaling/ is stale: run `make scale` and commit the result"
+    )
+
+
+def check_runs(results, floor):
+    assert set(results["frameworks"]) == {"keras", "pytorch"}
+    for framework, result in results["frameworks"].items():
+        assert set(result["runs"]) == {"1", "2"}, framework
+        for workers, run in result["runs"].items():
+            assert run["workers"] == int(workers)
+            assert run["identical_weights"] is True
+            assert run["test_accuracy"] > floor, (framework, workers)
+            assert len(run["epoch_seconds"]) == results["epochs"]
+        assert abs(result["accuracy_difference_points"]) <= ACCURACY_MARGIN, framework
+
+
+def test_two_committed_workers_match_one(committed):
+    assert committed["epochs"] == 20
+    check_runs(committed, floor=0.97)
+
+
+def test_two_committed_workers_match_the_lectures_program(committed):
+    for framework, result in committed["frameworks"].items():
+        metrics = json.loads((GENERATED_DIR / framework / "metrics.json").read_text())
+        lecture = metrics["test"]["accuracy"]
+        two_workers = result["runs"]["2"]["test_accuracy"]
+        assert abs(two_workers - lecture) * 100 <= ACCURACY_MARGIN, framework
+
+
+def test_the_keras_fit_attempt_is_recorded(committed):
+    fit = committed["frameworks"]["keras"]["fit"]
+    assert fit["works"] or fit["error"].startswith("ValueError")
+
+
+@pytest.mark.slow
+def test_two_workers_finish_one_epoch_in_each_framework(tmp_path, mnist_dir):
+    completed = run_program(
+        CODE_DIR / "scaling.py",
+        *("--epochs", "1", "--output-dir", tmp_path),
+        env=dict(os.environ, MNIST_DIR=str(mnist_dir)),
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr[-5000:]
+    results = json.loads((tmp_path / "scaling.json").read_text())
+    check_runs(results, floor=ONE_EPOCH_FLOOR)
+
+
+def constants(path):
+    pattern = re.compile(r"^([A-Z_]+) = (\S+)", re.MULTILINE)
+    return dict(pattern.findall(path.read_text()))
+
+
+@pytest.mark.parametrize(
+    "lecture, distributed",
+    [("keras_mlp.py", "keras_multiworker.py"), ("pytorch_mlp.py", "pytorch_ddp.py")],
+)
+def test_the_distributed_programs_use_the_lectures_hyperparameters(
+    lecture, distributed
+):
+    lecture_values, distributed_values = (
+        constants(CODE_DIR / name) for name in (lecture, distributed)
+    )
+    for name in ("HIDDEN_UNITS", "EPOCHS", "BATCH_SIZE", "LEARNING_RATE"):
+        assert distributed_values[name] == lecture_values[name], name
+    for name in ("VALIDATION_SIZE", "SEED"):
+        assert distributed_values[name] == lecture_values[name], name
+
+
+def test_a_run_over_its_time_limit_is_stopped(tmp_path, monkeypatch):
+    sleeper = [sys.executable, "-c", "import time; time.sleep(120)"]
+    monkeypatch.setitem(
+        scaling.LAUNCHERS, "sleeper", lambda workers, options: [(sleeper, {})] * 2
+    )
+    start = time.monotonic()
+    timed_out, return_codes, _ = scaling.run_workers("sleeper", 2, [], 1, tmp_path)
+    assert timed_out
+    assert all(code is not None and code < 0 for code in return_codes)
+    assert time.monotonic() - start < 30
+
+
+def test_workers_get_distinct_loopback_addresses():
+    commands = scaling.keras_commands(2, ["--epochs", "1"])
+    configs = [json.loads(variables["TF_CONFIG"]) for _, variables in commands]
+    addresses = configs[0]["cluster"]["worker"]
+    assert len(set(addresses)) == 2
+    assert all(address.startswith("127.0.0.1:") for address in addresses)
+    assert [config["task"]["index"] for config in configs] == [0, 1]
+    (command, _), *_ = scaling.pytorch_commands(2, [])
+    assert command[command.index("--master-addr") + 1] == "127.0.0.1"
