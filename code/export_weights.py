@@ -7,7 +7,9 @@ on the model the program saved. It writes, into the output folder:
   weight (units x 784), hidden bias, output weight (10 x units), output bias:
   PyTorch's layout; a Keras kernel is transposed;
 - `FRAMEWORK.json`: the shapes, and the model's own probabilities for the
-  first test images, which the page must reproduce.
+  first test images, which the page must reproduce;
+- `test-images.bin` and `test-images.json`: those test images (uint8, 784
+  bytes each) and their labels, which the page can show instead of a drawing.
 """
 
 import argparse
@@ -53,7 +55,7 @@ def main():
     parser.add_argument("--output-dir", required=True, help="where the files go")
     args = parser.parse_args()
 
-    _, (x_test, _) = load_mnist()
+    _, (x_test, y_test) = load_mnist()
     images = x_test[:REFERENCE_IMAGES].reshape(-1, 784).astype("float32") / 255
     if args.framework == "keras":
         weights, probabilities = keras_weights_and_probabilities(args.model, images)
@@ -70,6 +72,10 @@ def main():
         "reference_probabilities": probabilities.astype(float).round(8).tolist(),
     }
     (output_dir / f"{args.framework}.json").write_text(json.dumps(manifest) + "\n")
+    # The same images for both frameworks: whichever runs last rewrites them.
+    (output_dir / "test-images.bin").write_bytes(x_test[:REFERENCE_IMAGES].tobytes())
+    labels = {"count": REFERENCE_IMAGES, "labels": y_test[:REFERENCE_IMAGES].tolist()}
+    (output_dir / "test-images.json").write_text(json.dumps(labels) + "\n")
 
 
 if __name__ == "__main__":

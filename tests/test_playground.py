@@ -103,3 +103,41 @@ def test_the_page_is_offline_and_under_4_mb(playground, server):
     page, record = playground
     assert all(url.startswith(server) for url in record["requests"])
     assert record["bytes"] < PAGE_WEIGHT_LIMIT, record["bytes"]
+
+
+def test_the_test_images_are_the_first_digits_of_the_test_set(mnist_dir):
+    from mnist_data import load_mnist
+
+    _, (x_test, y_test) = load_mnist(mnist_dir)
+    info = json.loads((PLAYGROUND / "test-images.json").read_text())
+    count = info["count"]
+    assert count == manifest("keras")["reference_images"]
+    assert info["labels"] == y_test[:count].tolist()
+    stored = np.frombuffer((PLAYGROUND / "test-images.bin").read_bytes(), np.uint8)
+    assert (stored.reshape(count, 28, 28) == x_test[:count]).all()
+
+
+@pytest.mark.slow
+def test_test_images_can_be_shown_with_the_keyboard(playground):
+    from playwright.sync_api import expect
+
+    page, _ = playground
+    caption = page.locator(".playground-sample-caption")
+    labels = json.loads((PLAYGROUND / "test-images.json").read_text())["labels"]
+    page.locator(".playground-sample").focus()
+    for index in range(2):
+        page.keyboard.press("Enter")
+        expect(caption).to_have_text(
+            f"Test image {index + 1} of {len(labels)}: labelled {labels[index]}."
+        )
+        for framework in FRAMEWORKS:
+            expected = manifest(framework)["reference_probabilities"][index]
+            best = int(np.argmax(expected))
+            answer = page.locator(f"[data-answer={framework}]").inner_text()
+            digit, percent = answer.rstrip("%)").split(" (")
+            assert int(digit) == best, framework
+            assert float(percent) == pytest.approx(expected[best] * 100, abs=0.06)
+    # The image is on the drawing area too, so drawing goes on from it.
+    assert sum(page.evaluate("window.playground.input()")) > 10
+    page.click("text=Clear the drawing")
+    expect(caption).to_have_text("")

@@ -186,8 +186,7 @@
     return result;
   }
 
-  function update() {
-    const pixels = toMnist();
+  function show(pixels) {
     showInput(pixels);
     if (!pixels.some((value) => value > 0)) {
       frameworks.forEach((framework) => showProbabilities(framework, null));
@@ -197,15 +196,54 @@
     frameworks.forEach((framework) => showProbabilities(framework, result[framework]));
   }
 
+  const caption = root.querySelector(".playground-sample-caption");
+
+  // A drawing goes through MNIST's preprocessing first.
+  function update() {
+    caption.textContent = "";
+    show(toMnist());
+  }
+
   root.querySelector(".playground-clear").addEventListener("click", () => {
     clearCanvas();
     update();
+  });
+
+  // Test images -----------------------------------------------------------
+  // MNIST's own digits, as the models saw them in the test: a way to try the
+  // models without drawing, with the keyboard too.
+  const sampleButton = root.querySelector(".playground-sample");
+  let samples = null;
+  let nextSample = 0;
+
+  async function loadSamples() {
+    const info = await (await fetch(`${base}/test-images.json`)).json();
+    const bytes = await (await fetch(`${base}/test-images.bin`)).arrayBuffer();
+    return { labels: info.labels, bytes: new Uint8Array(bytes) };
+  }
+
+  sampleButton.addEventListener("click", async () => {
+    samples = samples || (await loadSamples());
+    const index = nextSample;
+    nextSample = (nextSample + 1) % samples.labels.length;
+    const bytes = samples.bytes.subarray(index * 784, (index + 1) * 784);
+    const pixels = Float32Array.from(bytes, (value) => value / 255);
+    // Enlarged onto the drawing area: drawing over it goes on from there.
+    showInput(pixels);
+    context.imageSmoothingEnabled = true;
+    context.drawImage(preview, 0, 0, canvas.width, canvas.height);
+    // The models get the test image itself, not a redrawn copy.
+    show(pixels);
+    caption.textContent =
+      `Test image ${index + 1} of ${samples.labels.length}: ` +
+      `labelled ${samples.labels[index]}.`;
   });
 
   clearCanvas();
   Promise.all(frameworks.map(loadModel)).then((loaded) => {
     frameworks.forEach((framework, index) => (models[framework] = loaded[index]));
     root.dataset.ready = "true";
+    sampleButton.disabled = false;
     update();
   });
 
