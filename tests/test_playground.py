@@ -141,3 +141,17 @@ def test_test_images_can_be_shown_with_the_keyboard(playground):
     assert sum(page.evaluate("window.playground.input()")) > 10
     page.click("text=Clear the drawing")
     expect(caption).to_have_text("")
+
+
+@pytest.mark.slow
+def test_the_charts_sit_beside_the_drawing_on_a_laptop(browser, server):
+    from test_browser import open_page
+
+    # 1300 px: Material shows both sidebars, which leaves the content narrowest.
+    context, page, _, _ = open_page(
+        browser, f"{server}/playground/", viewport={"width": 1300, "height": 900}
+    )
+    pad = page.locator(".playground-pad").bounding_box()
+    results = page.locator(".playground-results").bounding_box()
+    context.close()
+    assert results["x"] >= pad["x"] + pad["width"], (pad, results)
