@@ -74,7 +74,7 @@ def main():
     (output_dir / f"{args.framework}.json").write_text(json.dumps(manifest) + "\n")
     # The same images for both frameworks: whichever runs last rewrites them.
     (output_dir / "test-images.bin").write_bytes(x_test[:REFERENCE_IMAGES].tobytes())
-    labels = {"count": REFERENCE_IMAGES, "labels": y_test[:REFERENCE_IMAGES].tolist()}
+    labels = {"labels": y_test[:REFERENCE_IMAGES].tolist()}
     (output_dir / "test-images.json").write_text(json.dumps(labels) + "\n")
 
 

@@ -10,9 +10,16 @@
   const frameworks = ["keras", "pytorch"];
   const models = {};
 
+  // Each export is a JSON description and the binary data it describes.
+  async function fetchExport(name) {
+    return Promise.all([
+      fetch(`${base}/${name}.json`).then((response) => response.json()),
+      fetch(`${base}/${name}.bin`).then((response) => response.arrayBuffer()),
+    ]);
+  }
+
   async function loadModel(framework) {
-    const manifest = await (await fetch(`${base}/${framework}.json`)).json();
-    const buffer = await (await fetch(`${base}/${framework}.bin`)).arrayBuffer();
+    const [manifest, buffer] = await fetchExport(framework);
     const arrays = [];
     let offset = 0;
     for (const shape of manifest.shapes) {
@@ -213,17 +220,17 @@
   // MNIST's own digits, as the models saw them in the test: a way to try the
   // models without drawing, with the keyboard too.
   const sampleButton = root.querySelector(".playground-sample");
-  let samples = null;
+  let loadingSamples = null; // one download, however fast the clicks come
   let nextSample = 0;
 
   async function loadSamples() {
-    const info = await (await fetch(`${base}/test-images.json`)).json();
-    const bytes = await (await fetch(`${base}/test-images.bin`)).arrayBuffer();
-    return { labels: info.labels, bytes: new Uint8Array(bytes) };
+    const [info, buffer] = await fetchExport("test-images");
+    return { labels: info.labels, bytes: new Uint8Array(buffer) };
   }
 
   sampleButton.addEventListener("click", async () => {
-    samples = samples || (await loadSamples());
+    loadingSamples = loadingSamples || loadSamples();
+    const samples = await loadingSamples;
     const index = nextSample;
     nextSample = (nextSample + 1) % samples.labels.length;
     const bytes = samples.bytes.subarray(index * 784, (index + 1) * 784);
