@@ -1,3 +1,4 @@
+import contextlib
 import functools
 import http.server
 import os
@@ -107,3 +108,32 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+def open_page(browser, url, color_scheme="light", **options):
+    """Open `url` in a new browser context and record what loading it did:
+    every request, console errors and uncaught exceptions, and the bytes of
+    every response body (the page's weight on first load)."""
+    context = browser.new_context(color_scheme=color_scheme, **options)
+    page = context.new_page()
+    record = {"requests": [], "errors": [], "bytes": 0}
+    page.on("request", lambda request: record["requests"].append(request.url))
+    page.on(
+        "console",
+        lambda message: (
+            record["errors"].append(message.text) if message.type == "error" else None
+        ),
+    )
+    page.on("pageerror", lambda error: record["errors"].append(str(error)))
+
+    def count(response):
+        # A redirect or an aborted request has no body.
+        with contextlib.suppress(Exception):
+            # Read the body first: while it waits, other responses are counted,
+            # and `record["bytes"] += ...` would then write back a stale total.
+            size = len(response.body())
+            record["bytes"] += size
+
+    page.on("response", count)
+    response = page.goto(url, wait_until="networkidle")
+    return context, page, response, record

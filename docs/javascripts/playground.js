@@ -1,8 +1,12 @@
 // The Playground: draw a digit, and both trained models classify it in the page.
 //
 // The weights are the ones the retrain step exported from the trained Keras and
-// PyTorch models (float32, PyTorch's layout). The forward pass is the course's
-// MLP written out: logits = W2 relu(W1 x + b1) + b2, then a softmax.
+// PyTorch models (tools/playground_export.py), in PyTorch's layout and in 8
+// bits: each row is whole numbers from -127 to 127 and one float32 scale. The
+// page multiplies them back into float32 weights once, then runs the course's
+// MLP written out: logits = W2 relu(W1 x + b1) + b2, then a softmax, summing in
+// double precision. The export checks this same arithmetic, in NumPy, against
+// the framework's answers on all 10,000 test images.
 (() => {
   const root = document.getElementById("playground");
   if (!root) return;
@@ -18,17 +22,33 @@
     ]);
   }
 
+  const arrayTypes = { float32: Float32Array, int8: Int8Array };
+
+  // weight = q * scale for each row, rounded to float32 as the export assumes.
+  function dequantise(q, scale) {
+    const weight = new Float32Array(q.length);
+    const columns = q.length / scale.length;
+    for (let row = 0; row < scale.length; row++) {
+      for (let i = row * columns; i < (row + 1) * columns; i++) weight[i] = q[i] * scale[row];
+    }
+    return weight;
+  }
+
   async function loadModel(framework) {
     const [manifest, buffer] = await fetchExport(framework);
-    const arrays = [];
-    let offset = 0;
-    for (const shape of manifest.shapes) {
+    const arrays = {};
+    for (const { name, dtype, shape, offset } of manifest.arrays) {
       const size = shape.reduce((a, b) => a * b, 1);
-      arrays.push(new Float32Array(buffer, offset * 4, size));
-      offset += size;
+      arrays[name] = new arrayTypes[dtype](buffer, offset, size);
     }
-    const [w1, b1, w2, b2] = arrays;
-    return { w1, b1, w2, b2, hidden: manifest.shapes[0][0], manifest };
+    return {
+      w1: dequantise(arrays["hidden.weight"], arrays["hidden.scale"]),
+      b1: arrays["hidden.bias"],
+      w2: dequantise(arrays["output.weight"], arrays["output.scale"]),
+      b2: arrays["output.bias"],
+      hidden: arrays["hidden.scale"].length,
+      manifest,
+    };
   }
 
   // One image: 784 values in [0, 1], as in training.
