@@ -10,7 +10,7 @@ export MNIST_DIR
 export NO_MKDOCS_2_WARNING := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help serve build test test-fast chromium artifacts bench parity notebook export scale lint format clean
+.PHONY: help serve build test test-fast chromium artifacts bench parity notebook stale export scale lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,17 +54,20 @@ test-fast: $(VENV)/.installed ## the test suite without the slow tests
 	$(BIN)/python -m pytest -m "not slow"
 
 artifacts: $(VENV)/.installed ## retrain both models, regenerate every result in docs/generated/ and the notebooks
-	$(BIN)/python code/retrain.py
+	$(BIN)/python -m tools.retrain
 	$(MAKE) notebook
 
 bench: $(VENV)/.installed ## benchmark Keras (two backends) and PyTorch; results in docs/benchmark/
-	$(BIN)/python code/benchmark.py
+	$(BIN)/python -m tools.benchmark
 
 parity: $(VENV)/.installed ## train Keras and PyTorch step by step from the same weights; results in runs/parity.json
 	$(BIN)/python code/parity.py
 
 notebook: $(VENV)/.installed ## assemble the notebooks from the programs and execute the solution
-	$(BIN)/python code/build_notebooks.py
+	$(BIN)/python -m tools.build_notebooks
+
+stale: ## list the committed results whose code changed since, with the target that remakes each
+	$(PYTHON) -m tools.fingerprint
 
 # The trained models that `make export` starts from, retrained only when the
 # code that makes them changed.
@@ -75,10 +78,10 @@ runs/pytorch/mlp.pt: code/pytorch_mlp.py code/mnist_data.py code/run_record.py |
 	$(BIN)/python code/pytorch_mlp.py --quiet --output-dir runs/pytorch
 
 export: $(VENV)/.installed runs/keras/mlp.keras runs/pytorch/mlp.pt ## save both models in six deployable forms, reload and time each; results in docs/deployment/
-	$(BIN)/python code/deployment.py
+	$(BIN)/python -m tools.deployment
 
 scale: $(VENV)/.installed ## train on 1 and 2 workers (torchrun DDP, tf.distribute) over loopback; results in docs/scaling/ (EPOCHS=n to shorten)
-	$(BIN)/python code/scaling.py $(if $(EPOCHS),--epochs $(EPOCHS))
+	$(BIN)/python -m tools.scaling $(if $(EPOCHS),--epochs $(EPOCHS))
 
 LINTERS := .github/linters
 

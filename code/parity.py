@@ -32,16 +32,27 @@ HIDDEN_UNITS = 512  # the course's model
 BATCH_SIZE = 128  # the course's batch size: 422 steps make one epoch
 SEED = 0  # initial weights and batch order
 EXPERIMENTS = {
-    # name: (optimizer, learning rate, Keras epsilon, PyTorch epsilon)
-    "sgd": ("sgd", 0.01, None, None),
+    # name: (label, optimizer, learning rate, Keras epsilon, PyTorch epsilon)
+    "sgd": ("SGD", "sgd", 0.01, None, None),
     # Ten times the step: the same rounding differences, amplified by training.
-    "sgd_large_step": ("sgd", 0.1, None, None),
-    "adam_default_epsilon": ("adam", 1e-3, 1e-7, 1e-8),
-    "adam_same_epsilon": ("adam", 1e-3, 1e-7, 1e-7),
+    "sgd_large_step": ("SGD, ten times the step", "sgd", 0.1, None, None),
+    "adam_default_epsilon": (
+        "Adam, each framework's default epsilon",
+        "adam",
+        1e-3,
+        1e-7,
+        1e-8,
+    ),
+    "adam_same_epsilon": ("Adam, the same epsilon", "adam", 1e-3, 1e-7, 1e-7),
     # An epsilon too small to matter: what is left is float32 rounding.
-    "adam_negligible_epsilon": ("adam", 1e-3, 1e-12, 1e-12),
+    "adam_negligible_epsilon": (
+        "Adam, a negligible epsilon",
+        "adam",
+        1e-3,
+        1e-12,
+        1e-12,
+    ),
 }
-CODE_DIR = Path(__file__).resolve().parent
 
 
 # --8<-- [start:shared]
@@ -133,7 +144,13 @@ def record(framework, steps, path):
     x_train, y_train, batches, weights = shared_inputs(steps)
     run = run_keras if framework == "keras" else run_pytorch
     arrays = {}
-    for name, (optimizer, rate, keras_epsilon, pytorch_epsilon) in EXPERIMENTS.items():
+    for name, (
+        _,
+        optimizer,
+        rate,
+        keras_epsilon,
+        pytorch_epsilon,
+    ) in EXPERIMENTS.items():
         epsilon = keras_epsilon if framework == "keras" else pytorch_epsilon
         losses, final = run(
             x_train, y_train, batches, weights, optimizer, rate, epsilon
@@ -154,7 +171,13 @@ def compare(records, steps):
         },
         "experiments": {},
     }
-    for name, (optimizer, rate, keras_epsilon, pytorch_epsilon) in EXPERIMENTS.items():
+    for name, (
+        label,
+        optimizer,
+        rate,
+        keras_epsilon,
+        pytorch_epsilon,
+    ) in EXPERIMENTS.items():
         keras_losses = records["keras"][f"{name}/losses"]
         pytorch_losses = records["pytorch"][f"{name}/losses"]
         weight_differences = [
@@ -163,6 +186,7 @@ def compare(records, steps):
             if key.startswith(f"{name}/weights")
         ]
         results["experiments"][name] = {
+            "label": label,
             "optimizer": optimizer,
             "learning_rate": rate,
             "keras_epsilon": keras_epsilon,

@@ -31,9 +31,10 @@ HIDDEN_UNITS_SAVED = 16
 PATH_OPTIONS = ("output_dir", "data_dir")
 
 
-def library_versions():
+def library_versions(names=LIBRARIES):
+    """Python's version and that of each library in `names` that is installed."""
     versions = {"python": platform.python_version()}
-    for name in LIBRARIES:
+    for name in names:
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[name] = metadata.version(name)
     return versions

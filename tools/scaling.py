@@ -8,12 +8,11 @@ each. It also tries Keras' model.fit under the strategy and records the error.
 
 Each run must finish with identical weights in every worker. The results go to
 docs/scaling/scaling.json, which the Scaling page reads.
-`python code/scaling.py --help` lists the options.
+`python -m tools.scaling --help` lists the options.
 """
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
 import signal
@@ -24,22 +23,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-CODE_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = CODE_DIR.parent
-CODE_FILES = ("scaling.py", "pytorch_ddp.py", "keras_multiworker.py")
+from run_record import cpu_model, library_versions, write_atomically
+from tools import CODE_DIR, fingerprint
+from tools.course import constants
+
+RESULTS = fingerprint.RESULT_SETS["scale"]
+PROGRAMS = {
+    "pytorch": CODE_DIR / "pytorch_ddp.py",
+    "keras": CODE_DIR / "keras_multiworker.py",
+}
 WORKER_COUNTS = (1, 2)
 SECONDS_PER_EPOCH_LIMIT = 60  # a run's time limit: start-up plus this per epoch
 START_UP_LIMIT = 120
 # Epochs for the model.fit attempt: it fails before the first step ends.
 FIT_ATTEMPT_EPOCHS = 1
-
-
-def code_fingerprint():
-    digest = hashlib.sha256()
-    for name in CODE_FILES:
-        digest.update(name.encode() + b"\0")
-        digest.update((CODE_DIR / name).read_bytes().replace(b"\r\n", b"\n") + b"\0")
-    return digest.hexdigest()
 
 
 def free_port():
@@ -58,7 +55,7 @@ def pytorch_commands(workers, options):
     command = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1"]
     command += ["--nproc-per-node", str(workers), "--master-addr", "127.0.0.1"]
     command += ["--master-port", str(free_port())]
-    command += [str(CODE_DIR / "pytorch_ddp.py"), *options]
+    command += [str(PROGRAMS["pytorch"]), *options]
     return [(command, {"OMP_NUM_THREADS": str(thread_count(workers))})]
 
 
@@ -71,7 +68,7 @@ def keras_commands(workers, options):
             "cluster": {"worker": addresses},
             "task": {"type": "worker", "index": index},
         }
-        command = [sys.executable, str(CODE_DIR / "keras_multiworker.py"), *options]
+        command = [sys.executable, str(PROGRAMS["keras"]), *options]
         commands.append((command, {"TF_CONFIG": json.dumps(config)}))
     return commands
 
@@ -120,12 +117,10 @@ def run_workers(framework, workers, options, time_limit, log_dir):
     return timed_out, [process.returncode for process in processes], logs
 
 
-def train(framework, workers, epochs, data_dir, work_dir):
+def train(framework, workers, epochs, work_dir):
     output_dir = work_dir / f"{framework}-{workers}"
     options = ["--epochs", str(epochs), "--threads", str(thread_count(workers))]
     options += ["--output-dir", str(output_dir)]
-    if data_dir:
-        options += ["--data-dir", str(Path(data_dir).resolve())]
     time_limit = START_UP_LIMIT + SECONDS_PER_EPOCH_LIMIT * epochs
     print(f"scale: {framework}, {workers} worker(s), {epochs} epoch(s) ...", flush=True)
     timed_out, return_codes, logs = run_workers(
@@ -158,12 +153,10 @@ def train(framework, workers, epochs, data_dir, work_dir):
     }
 
 
-def attempt_keras_fit(data_dir, work_dir):
+def attempt_keras_fit(work_dir):
     """Keras' model.fit under the strategy, two workers: its error, if any."""
     options = ["--fit", "--epochs", str(FIT_ATTEMPT_EPOCHS), "--threads", "1"]
     options += ["--output-dir", str(work_dir / "keras-fit")]
-    if data_dir:
-        options += ["--data-dir", str(Path(data_dir).resolve())]
     print("scale: keras, model.fit on 2 workers ...", flush=True)
     timed_out, return_codes, logs = run_workers(
         "keras", 2, options, START_UP_LIMIT, work_dir
@@ -193,8 +186,14 @@ def main():
         description="Train data-parallel on 1 and 2 workers in each framework.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    epochs = {constants(path)["EPOCHS"] for path in PROGRAMS.values()}
+    if len(epochs) != 1:
+        sys.exit("scale: the two data-parallel programs train different epochs")
     parser.add_argument(
-        "--epochs", type=int, default=20, help="epochs per run (the lectures' 20)"
+        "--epochs",
+        type=int,
+        default=epochs.pop(),
+        help="epochs per run (the programs' own)",
     )
     parser.add_argument(
         "--framework", choices=list(LAUNCHERS), help="one framework only"
@@ -202,20 +201,12 @@ def main():
     parser.add_argument(
         "--output-dir",
         type=Path,
-        default=PROJECT_DIR / "docs" / "scaling",
+        default=RESULTS.path,
         help="where scaling.json goes",
     )
-    parser.add_argument(
-        "--data-dir",
-        help="folder with the MNIST IDX files; None: $MNIST_DIR, else cache "
-        "or download",
-    )
     args = parser.parse_args()
-    from run_record import cpu_model, library_versions, write_atomically
-
     frameworks = [args.framework] if args.framework else list(LAUNCHERS)
     results = {
-        "code_sha256": code_fingerprint(),
         "machine": {"cpu": cpu_model(), "cpu_count": os.cpu_count()},
         "libraries": library_versions(),
         "epochs": args.epochs,
@@ -224,16 +215,12 @@ def main():
     with tempfile.TemporaryDirectory() as work_dir:
         for framework in frameworks:
             runs = {
-                str(workers): train(
-                    framework, workers, args.epochs, args.data_dir, Path(work_dir)
-                )
+                str(workers): train(framework, workers, args.epochs, Path(work_dir))
                 for workers in WORKER_COUNTS
             }
             results["frameworks"][framework] = {"runs": runs}
         if "keras" in frameworks:
-            results["frameworks"]["keras"]["fit"] = attempt_keras_fit(
-                args.data_dir, Path(work_dir)
-            )
+            results["frameworks"]["keras"]["fit"] = attempt_keras_fit(Path(work_dir))
     for framework, result in results["frameworks"].items():
         one, two = result["runs"]["1"], result["runs"]["2"]
         result["accuracy_difference_points"] = 100 * (
@@ -248,6 +235,7 @@ def main():
     args.output_dir.mkdir(parents=True, exist_ok=True)
     text = json.dumps(results, indent=2) + "\n"
     write_atomically(args.output_dir / "scaling.json", text.encode())
+    fingerprint.write(RESULTS, args.output_dir)
     print(f"scale: results in {args.output_dir}")
 
 

@@ -21,21 +21,19 @@ import re
 import sys
 import tempfile
 import textwrap
-from pathlib import Path
 
 import nbformat
 import yaml
 from nbclient import NotebookClient
 
 from run_record import write_atomically
+from tools import CODE_DIR, DOCS_DIR, PROJECT_DIR
+from tools.course import FRAMEWORKS
 
-CODE_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = CODE_DIR.parent
-NOTEBOOK_DIR = PROJECT_DIR / "docs" / "notebooks"
-GENERATED_DIR = PROJECT_DIR / "docs" / "generated"
+NOTEBOOK_DIR = DOCS_DIR / "notebooks"
+GENERATED_DIR = DOCS_DIR / "generated"
 SOLUTION = NOTEBOOK_DIR / "keras-vs-pytorch.ipynb"
 EXERCISES = NOTEBOOK_DIR / "keras-vs-pytorch-exercises.ipynb"
-FRAMEWORKS = {"keras": "Keras", "pytorch": "PyTorch"}
 MKDOCS_CONFIG = yaml.safe_load((PROJECT_DIR / "mkdocs.yml").read_text())
 SITE_URL = MKDOCS_CONFIG["site_url"]
 
@@ -275,13 +273,12 @@ def assemble(exercises=False):
     return notebook
 
 
-def execute(notebook, data_dir=None, timeout=600):
+def execute(notebook, timeout=600):
     """Run every cell in a fresh kernel, in a temporary working folder."""
-    # The kernel inherits this process's environment: the loader reads
-    # MNIST_DIR, and TensorFlow's start-up messages stay out of the outputs.
-    if data_dir:
-        os.environ["MNIST_DIR"] = str(Path(data_dir).resolve())
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # The kernel gets this process's environment (the loader reads MNIST_DIR),
+    # without TensorFlow's start-up messages in the outputs.
+    environment = dict(os.environ)
+    environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with tempfile.TemporaryDirectory() as work_dir:
         client = NotebookClient(
             notebook,
@@ -289,7 +286,7 @@ def execute(notebook, data_dir=None, timeout=600):
             kernel_name="python3",
             resources={"metadata": {"path": work_dir}},
         )
-        client.execute()
+        client.execute(env=environment)
     for cell in notebook.cells:
         cell.get("metadata", {}).pop("execution", None)
         for output in cell.get("outputs", []):
@@ -316,13 +313,9 @@ def main():
         description="Assemble and execute the course notebooks.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument(
-        "--data-dir",
-        help="folder with the MNIST IDX files; None: $MNIST_DIR or download",
-    )
-    args = parser.parse_args()
+    parser.parse_args()
     print("notebook: executing the solution edition ...", flush=True)
-    solution = execute(assemble(), args.data_dir)
+    solution = execute(assemble())
     write(solution, SOLUTION)
     write(assemble(exercises=True), EXERCISES)
     print(f"notebook: wrote {SOLUTION.name} and {EXERCISES.name} in {NOTEBOOK_DIR}")

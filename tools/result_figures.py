@@ -1,10 +1,10 @@
-"""Draw every figure the site shows from the results the two programs saved.
+"""Draw the figures of docs/generated/ from the results the retrain step saved.
 
 Reads `<results>/keras/` and `<results>/pytorch/` (metrics.json,
-test-predictions.npy, hidden-weights.npy) and the MNIST test images, and writes
-`<results>/figures/NAME-light.svg` and `NAME-dark.svg` (one for each of the
-site's colour schemes) plus `figures.json`, the alt text of each figure,
-written from the same numbers the figure shows.
+test-predictions.npy, hidden-weights.npy), `<results>/parity.json` and the
+MNIST images, and writes `<results>/figures/NAME-light.svg` and `NAME-dark.svg`
+plus `<results>/figures.json`, the alt text of each figure, written from the
+same numbers the figure shows.
 
 Needs Matplotlib and NumPy, not TensorFlow or PyTorch.
 """
@@ -13,64 +13,15 @@ import argparse
 import json
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import LogNorm
 
-matplotlib.use("Agg")  # files only, no window
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import LogNorm  # noqa: E402
+from mnist_data import MnistError, load_mnist
+from tools.course import FRAMEWORKS
+from tools.figure_style import THEMES, draw_in_both_themes
 
-from mnist_data import MnistError, load_mnist  # noqa: E402
-
-FRAMEWORKS = {"keras": "Keras", "pytorch": "PyTorch"}
-# Okabe-Ito colours: told apart with any colour vision, on light and dark pages.
-THEMES = {
-    "light": {
-        "text": "#1f2328",
-        "grid": "#d0d7de",
-        "keras": "#0072b2",
-        "pytorch": "#d55e00",
-        "wrong": "#d55e00",
-        "digits": "gray_r",  # dark ink on a light page
-        "series": ["#000000", "#0072b2", "#d55e00", "#009e73", "#cc79a7"],
-    },
-    "dark": {
-        "text": "#e6edf3",
-        "grid": "#484f58",
-        "keras": "#56b4e9",
-        "pytorch": "#e69f00",
-        "wrong": "#e69f00",
-        "digits": "gray",  # light ink on a dark page
-        "series": ["#ffffff", "#56b4e9", "#e69f00", "#009e73", "#cc79a7"],
-    },
-}
 DIGIT_COUNT = 24
-
-
-def theme_style(theme):
-    colors = THEMES[theme]
-    return {
-        "figure.facecolor": "none",
-        "axes.facecolor": "none",
-        "savefig.transparent": True,
-        "text.color": colors["text"],
-        "axes.labelcolor": colors["text"],
-        "axes.edgecolor": colors["grid"],
-        "xtick.color": colors["text"],
-        "ytick.color": colors["text"],
-        "grid.color": colors["grid"],
-        "legend.frameon": False,
-        "font.size": 10,
-        # Same input, same bytes: fixed ids and no date in the SVG files.
-        "svg.hashsalt": "keras-vs-pytorch-lab",
-    }
-
-
-def save(figure, folder, name, theme):
-    figure.savefig(
-        folder / f"{name}-{theme}.svg", bbox_inches="tight", metadata={"Date": None}
-    )
-    plt.close(figure)
 
 
 def plot_digits(images, titles, title_colors, columns, theme):
@@ -178,15 +129,6 @@ def plot_hidden_weights(weights, label, theme):
     return figure
 
 
-PARITY_LABELS = {
-    "sgd": "SGD",
-    "sgd_large_step": "SGD, 10x step",
-    "adam_default_epsilon": "Adam, default epsilons",
-    "adam_same_epsilon": "Adam, same epsilon",
-    "adam_negligible_epsilon": "Adam, epsilon 1e-12",
-}
-
-
 def plot_parity(parity, theme):
     colors = THEMES[theme]
     figure, (loss_axis, difference_axis) = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -198,13 +140,13 @@ def plot_parity(parity, theme):
                 style,
                 color=colors[framework],
                 linewidth=1,
-                label=f"{label}, {PARITY_LABELS[name]}",
+                label=f"{label}, {experiment['label']}",
             )
     loss_axis.set(yscale="log", xlabel="training step", ylabel="batch loss (log scale)")
     loss_axis.set_title("Loss per step: the two frameworks overlap", fontsize=10)
     loss_axis.legend(fontsize=8)
-    for (name, experiment), color in zip(
-        parity["experiments"].items(), colors["series"], strict=False
+    for experiment, color in zip(
+        parity["experiments"].values(), colors["series"], strict=False
     ):
         difference = np.abs(
             np.array(experiment["keras_losses"])
@@ -216,7 +158,7 @@ def plot_parity(parity, theme):
             np.maximum(np.maximum.accumulate(difference), 1e-9),
             linewidth=1.5,
             color=color,
-            label=PARITY_LABELS[name],
+            label=experiment["label"],
         )
     difference_axis.set(
         yscale="log",
@@ -231,115 +173,6 @@ def plot_parity(parity, theme):
     return figure
 
 
-BENCH_RUNNERS = {
-    "keras-tensorflow": ("Keras, TensorFlow backend", "keras", "o-"),
-    "keras-torch": ("Keras, PyTorch backend", "keras", "s--"),
-    "pytorch": ("PyTorch", "pytorch", "o-"),
-}
-
-
-def plot_step_times(benchmark, theme):
-    colors = THEMES[theme]
-    figure, axis = plt.subplots(figsize=(7, 4.2))
-    batch_sizes = benchmark["config"]["batch_sizes"]
-    for runner, (label, color, style) in BENCH_RUNNERS.items():
-        steps = benchmark["runners"][runner]["steps"]
-        median = np.array([steps[str(b)]["median"] for b in batch_sizes]) * 1e3
-        low = median - np.array([steps[str(b)]["min"] for b in batch_sizes]) * 1e3
-        high = np.array([steps[str(b)]["max"] for b in batch_sizes]) * 1e3 - median
-        axis.errorbar(
-            batch_sizes,
-            median,
-            yerr=[low, high],
-            fmt=style,
-            color=colors[color],
-            markersize=4,
-            capsize=2,
-            linewidth=1,
-            label=label,
-        )
-    limit = [
-        benchmark["compute_limit"]["step_seconds"][str(b)] * 1e3 for b in batch_sizes
-    ]
-    axis.plot(
-        batch_sizes,
-        limit,
-        ":",
-        color=colors["text"],
-        linewidth=1.5,
-        label="compute limit (measured matmul throughput)",
-    )
-    axis.set(
-        xscale="log",
-        yscale="log",
-        xlabel="batch size",
-        ylabel="time per training step (ms, log scale)",
-    )
-    axis.set_xticks(batch_sizes, [str(b) for b in batch_sizes])
-    axis.grid(True, linewidth=0.5)
-    axis.legend(fontsize=8)
-    axis.set_title(
-        "One training step: median, bars from fastest to slowest repeat", fontsize=10
-    )
-    figure.tight_layout()
-    return figure
-
-
-def plot_epoch_times(benchmark, theme):
-    colors = THEMES[theme]
-    figure, axis = plt.subplots(figsize=(7, 2.6))
-    for row, (runner, (_, color, _)) in enumerate(BENCH_RUNNERS.items()):
-        epoch = benchmark["runners"][runner]["epoch"]
-        # The two Keras runners share a colour; the PyTorch backend is hatched.
-        hatch = "//" if runner == "keras-torch" else None
-        axis.barh(row, epoch["median"], color=colors[color], alpha=0.8, hatch=hatch)
-        axis.errorbar(
-            epoch["median"],
-            row,
-            xerr=[[epoch["median"] - epoch["min"]], [epoch["max"] - epoch["median"]]],
-            color=colors["text"],
-            capsize=3,
-            linewidth=1,
-        )
-    axis.axvline(
-        benchmark["compute_limit"]["epoch_seconds"],
-        linestyle=":",
-        color=colors["text"],
-        label="compute limit",
-    )
-    axis.set_yticks(range(len(BENCH_RUNNERS)), [v[0] for v in BENCH_RUNNERS.values()])
-    axis.set_xlabel("seconds per training epoch (54,000 images, batch size 128)")
-    axis.legend(fontsize=8, loc="lower right")
-    axis.grid(True, axis="x", linewidth=0.5)
-    figure.tight_layout()
-    return figure
-
-
-def draw_benchmark(folder):
-    """The benchmark's figures, from folder/benchmark.json, with alt text."""
-    benchmark = json.loads((folder / "benchmark.json").read_text())
-    figures_dir = folder / "figures"
-    figures_dir.mkdir(exist_ok=True)
-    for theme in THEMES:
-        with plt.style.context(theme_style(theme)):
-            save(plot_step_times(benchmark, theme), figures_dir, "step-times", theme)
-            save(plot_epoch_times(benchmark, theme), figures_dir, "epoch-times", theme)
-    epochs = ", ".join(
-        f"{label} {benchmark['runners'][runner]['epoch']['median']:.2f} s"
-        for runner, (label, _, _) in BENCH_RUNNERS.items()
-    )
-    limit = benchmark["compute_limit"]
-    alt = {
-        "step-times": "Log-log chart of the time of one training step against the "
-        "batch size, from 16 to 1024, for Keras on TensorFlow, Keras on PyTorch and "
-        "PyTorch, with the compute limit as a dotted line: at small batches every "
-        "framework is far above the limit, at large batches they approach it.",
-        "epoch-times": f"Bar chart of seconds per training epoch: {epochs}; "
-        f"the compute limit is {limit['epoch_seconds']:.2f} s.",
-    }
-    (folder / "figures.json").write_text(json.dumps({"alt": alt}, indent=2) + "\n")
-
-
 def most_confused(matrix):
     errors = matrix.copy()
     np.fill_diagonal(errors, 0)
@@ -349,27 +182,15 @@ def most_confused(matrix):
 
 def main():
     parser = argparse.ArgumentParser(
-        description="Draw the site's figures from saved results.",
+        description="Draw the figures of docs/generated/ from saved results.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
-        "results_dir", type=Path, help="folder with keras/ and pytorch/"
-    )
-    parser.add_argument(
-        "--benchmark",
-        action="store_true",
-        help="results_dir holds benchmark.json: draw the benchmark's figures only",
-    )
-    parser.add_argument(
-        "--data-dir",
-        help="folder with the MNIST IDX files; default: $MNIST_DIR or download",
+        "results_dir", type=Path, help="folder with keras/, pytorch/ and parity.json"
     )
     args = parser.parse_args()
-    if args.benchmark:
-        draw_benchmark(args.results_dir)
-        return
     try:
-        (x_train, y_train), (x_test, y_test) = load_mnist(args.data_dir)
+        (x_train, y_train), (x_test, y_test) = load_mnist()
     except MnistError as error:
         parser.exit(1, f"error: {error}\n")
 
@@ -383,65 +204,46 @@ def main():
     matrices = {fw: confusion_matrix(y_test, predictions[fw]) for fw in FRAMEWORKS}
     wrong = {fw: np.flatnonzero(predictions[fw] != y_test) for fw in FRAMEWORKS}
 
-    figures_dir = args.results_dir / "figures"
-    figures_dir.mkdir(exist_ok=True)
-    for theme in THEMES:
-        with plt.style.context(theme_style(theme)):
-            colors = THEMES[theme]
-            save(
-                plot_digits(
-                    x_train[:DIGIT_COUNT],
-                    [f"label {y}" for y in y_train[:DIGIT_COUNT]],
-                    [colors["text"]] * DIGIT_COUNT,
-                    12,
-                    theme,
-                ),
-                figures_dir,
-                "sample-digits",
+    def draw(theme):
+        colors = THEMES[theme]
+        figures = {
+            "sample-digits": plot_digits(
+                x_train[:DIGIT_COUNT],
+                [f"label {y}" for y in y_train[:DIGIT_COUNT]],
+                [colors["text"]] * DIGIT_COUNT,
+                12,
+                theme,
+            ),
+            "training-curves": plot_curves(metrics, theme),
+            "parity": plot_parity(parity, theme),
+        }
+        titles, title_colors = [], []
+        for index in range(DIGIT_COUNT):
+            keras_guess, pytorch_guess = (predictions[fw][index] for fw in FRAMEWORKS)
+            titles.append(f"K {keras_guess} · P {pytorch_guess}")
+            correct = keras_guess == pytorch_guess == y_test[index]
+            title_colors.append(colors["text"] if correct else colors["wrong"])
+        figures["test-predictions"] = plot_digits(
+            x_test[:DIGIT_COUNT], titles, title_colors, 12, theme
+        )
+        for framework, label in FRAMEWORKS.items():
+            figures[f"confusion-{framework}"] = plot_confusion(
+                matrices[framework], label, theme
+            )
+            shown = wrong[framework][:DIGIT_COUNT]
+            figures[f"misclassified-{framework}"] = plot_digits(
+                x_test[shown],
+                [f"{y_test[i]} → {predictions[framework][i]}" for i in shown],
+                [colors["wrong"]] * len(shown),
+                12,
                 theme,
             )
-            save(plot_curves(metrics, theme), figures_dir, "training-curves", theme)
-            save(plot_parity(parity, theme), figures_dir, "parity", theme)
-            titles, title_colors = [], []
-            for index in range(DIGIT_COUNT):
-                keras_guess, pytorch_guess = (
-                    predictions[fw][index] for fw in FRAMEWORKS
-                )
-                titles.append(f"K {keras_guess} · P {pytorch_guess}")
-                correct = keras_guess == pytorch_guess == y_test[index]
-                title_colors.append(colors["text"] if correct else colors["wrong"])
-            save(
-                plot_digits(x_test[:DIGIT_COUNT], titles, title_colors, 12, theme),
-                figures_dir,
-                "test-predictions",
-                theme,
+            figures[f"hidden-weights-{framework}"] = plot_hidden_weights(
+                hidden_weights[framework], label, theme
             )
-            for framework, label in FRAMEWORKS.items():
-                save(
-                    plot_confusion(matrices[framework], label, theme),
-                    figures_dir,
-                    f"confusion-{framework}",
-                    theme,
-                )
-                shown = wrong[framework][:DIGIT_COUNT]
-                save(
-                    plot_digits(
-                        x_test[shown],
-                        [f"{y_test[i]} → {predictions[framework][i]}" for i in shown],
-                        [colors["wrong"]] * len(shown),
-                        12,
-                        theme,
-                    ),
-                    figures_dir,
-                    f"misclassified-{framework}",
-                    theme,
-                )
-                save(
-                    plot_hidden_weights(hidden_weights[framework], label, theme),
-                    figures_dir,
-                    f"hidden-weights-{framework}",
-                    theme,
-                )
+        return figures
+
+    draw_in_both_themes(args.results_dir / "figures", draw)
 
     both_wrong = np.intersect1d(wrong["keras"], wrong["pytorch"]).size
     sample_labels = ", ".join(map(str, y_train[:DIGIT_COUNT]))

@@ -17,12 +17,11 @@ The PyTorch runner also times the lecture this course grew from: a Dataset
 that converts every sample with torch.tensor, and evaluation one image at a
 time, against in-memory batching.
 
-    python code/benchmark.py               # all, into docs/benchmark/
-    python code/benchmark.py --repeats 3   # quicker, noisier
+    python -m tools.benchmark               # all, into docs/benchmark/
+    python -m tools.benchmark --repeats 3   # quicker, noisier
 """
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -38,15 +37,22 @@ import numpy as np
 
 from mnist_data import load_mnist
 from run_record import cpu_model, write_atomically
+from tools import PROJECT_DIR, fingerprint
+from tools.course import settings, training_images
 
-HIDDEN_UNITS = 512  # the course's model
-BATCH_SIZE = 128  # the course's batch size
-LEARNING_RATE = 1e-3
+# The course's model and training settings, as the two programs define them.
+SETTINGS = settings()
+HIDDEN_UNITS = SETTINGS["HIDDEN_UNITS"]
+BATCH_SIZE = SETTINGS["BATCH_SIZE"]
+LEARNING_RATE = SETTINGS["LEARNING_RATE"]
+VALIDATION_SIZE = SETTINGS["VALIDATION_SIZE"]
+TRAINING_IMAGES = training_images()
 BATCH_SIZES = [16, 32, 64, 128, 256, 512, 1024]
-STEPS_PER_MEASURE = 40  # steps per timed run, per batch size (40 x 1024 < 54,000)
+# Steps per timed run, per batch size: the largest batch still fits in one epoch.
+STEPS_PER_MEASURE = 40
+assert STEPS_PER_MEASURE * max(BATCH_SIZES) < TRAINING_IMAGES
 WARMUP_STEPS = 5  # the first steps of a run are not timed
 PARAMETERS = 784 * HIDDEN_UNITS + HIDDEN_UNITS + HIDDEN_UNITS * 10 + 10
-TRAINING_IMAGES = 54000
 
 
 def step_flops(batch_size):
@@ -61,14 +67,13 @@ def step_flops(batch_size):
     return 2 * batch_size * (2 * hidden + 3 * output)
 
 
+# Each runner and its name on the pages and figures.
 RUNNERS = {
-    "keras-tensorflow": "Keras 3, TensorFlow backend",
-    "keras-torch": "Keras 3, PyTorch backend",
+    "keras-tensorflow": "Keras on TensorFlow",
+    "keras-torch": "Keras on PyTorch",
     "pytorch": "PyTorch",
 }
-CODE_DIR = Path(__file__).resolve().parent
-# Not under docs/generated/, which the retrain step replaces as a whole.
-DEFAULT_OUTPUT_DIR = CODE_DIR.parent / "docs" / "benchmark"
+RESULTS = fingerprint.RESULT_SETS["bench"]
 
 
 def timed(function, repeats, warmup=1):
@@ -107,9 +112,10 @@ def step_seconds(run_steps, repeats):
 
 def load_data():
     (x_train, y_train), (x_test, y_test) = load_mnist()
-    x_train = x_train.reshape(-1, 784).astype("float32")[:-6000] / 255
+    x_train = x_train.reshape(-1, 784).astype("float32")[:-VALIDATION_SIZE] / 255
     x_test = x_test.reshape(-1, 784).astype("float32") / 255
-    return x_train, y_train[:-6000].astype("int64"), x_test, y_test.astype("int64")
+    y_train = y_train[:-VALIDATION_SIZE].astype("int64")
+    return x_train, y_train, x_test, y_test.astype("int64")
 
 
 MATMUL_SIZE = 2048  # large enough to run at the library's best speed
@@ -351,12 +357,6 @@ def original_lecture(repeats, x_train, y_train, x_test, y_test):
     }
 
 
-def code_fingerprint():
-    return hashlib.sha256(
-        Path(__file__).read_bytes().replace(b"\r\n", b"\n")
-    ).hexdigest()
-
-
 def main():
     parser = argparse.ArgumentParser(
         description="Benchmark Keras (two backends) and PyTorch on the course's MLP.",
@@ -368,7 +368,7 @@ def main():
     parser.add_argument(
         "--threads", type=int, default=os.cpu_count(), help="CPU threads"
     )
-    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
+    parser.add_argument("--output-dir", type=Path, default=RESULTS.path)
     parser.add_argument("--runner", choices=list(RUNNERS), help="run one runner only")
     parser.add_argument("--record", help="with --runner: where its JSON goes")
     args = parser.parse_args()
@@ -399,7 +399,6 @@ def main():
             "warmup_steps": WARMUP_STEPS,
             "repeats": args.repeats,
         },
-        "code_sha256": code_fingerprint(),
         "runners": {},
     }
     with tempfile.TemporaryDirectory() as work_dir:
@@ -409,18 +408,16 @@ def main():
             environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
             if runner.startswith("keras-"):
                 environment["KERAS_BACKEND"] = runner.removeprefix("keras-")
-            command = [
-                sys.executable,
-                __file__,
-                "--runner",
-                runner,
-                "--record",
-                str(record),
-            ]
-            command += ["--repeats", str(args.repeats), "--threads", str(args.threads)]
-            if subprocess.run(command, env=environment).returncode != 0:
+            command = [sys.executable, "-m", "tools.benchmark", "--runner", runner]
+            command += ["--record", str(record), "--repeats", str(args.repeats)]
+            command += ["--threads", str(args.threads)]
+            completed = subprocess.run(command, env=environment, cwd=PROJECT_DIR)
+            if completed.returncode != 0:
                 sys.exit(f"bench: {runner} failed; nothing was written")
-            results["runners"][runner] = json.loads(record.read_text())
+            results["runners"][runner] = {
+                "label": RUNNERS[runner],
+                **json.loads(record.read_text()),
+            }
     # The machine's limit: the fastest matrix multiply any library reached here.
     best_flops = max(runner["matmul_flops"] for runner in results["runners"].values())
     epoch_flops = step_flops(BATCH_SIZE) * TRAINING_IMAGES / BATCH_SIZE
@@ -436,9 +433,10 @@ def main():
     args.output_dir.mkdir(parents=True, exist_ok=True)
     text = json.dumps(results, indent=2) + "\n"
     write_atomically(args.output_dir / "benchmark.json", text.encode())
-    plot = [sys.executable, str(CODE_DIR / "plot_results.py"), "--benchmark"]
-    if subprocess.run([*plot, str(args.output_dir)]).returncode != 0:
+    plot = [sys.executable, "-m", "tools.benchmark_figures", str(args.output_dir)]
+    if subprocess.run(plot, cwd=PROJECT_DIR).returncode != 0:
         sys.exit("bench: drawing the figures failed")
+    fingerprint.write(RESULTS, args.output_dir)
     limit = results["compute_limit"]["epoch_seconds"]
     for runner, result in results["runners"].items():
         median = result["epoch"]["median"]

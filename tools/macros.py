@@ -8,44 +8,63 @@ result, it only reads and formats.
 
 import json
 import statistics
+import sys
 import textwrap
 from pathlib import Path
 
-GENERATED_DIR = Path(__file__).parent / "generated"
-CODE_DIR = Path(__file__).parent.parent / "code"
-FRAMEWORKS = {"keras": "Keras", "pytorch": "PyTorch"}
+# mkdocs-macros loads this file by its path, not as part of the tools package:
+# make the package importable, so that the pages use the tools' own names.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools import CODE_DIR, DOCS_DIR  # noqa: E402
+from tools.course import FRAMEWORKS, settings, training_images  # noqa: E402
+
+GENERATED_DIR = DOCS_DIR / "generated"
 
 
 def define_env(env):
     results = {
-        framework: json.loads((GENERATED_DIR / framework / "metrics.json").read_text())
+        framework: json.loads(
+            (GENERATED_DIR / framework / "metrics.json").read_text(encoding="utf-8")
+        )
         for framework in FRAMEWORKS
     }
     pitfalls = {
-        framework: json.loads((GENERATED_DIR / framework / "pitfalls.json").read_text())
+        framework: json.loads(
+            (GENERATED_DIR / framework / "pitfalls.json").read_text(encoding="utf-8")
+        )
         for framework in FRAMEWORKS
     }
-    figures = json.loads((GENERATED_DIR / "figures.json").read_text())
+    figures = json.loads((GENERATED_DIR / "figures.json").read_text(encoding="utf-8"))
     env.variables["pitfalls"] = pitfalls
     benchmark_dir = GENERATED_DIR.parent / "benchmark"
-    benchmark = json.loads((benchmark_dir / "benchmark.json").read_text())
+    benchmark = json.loads(
+        (benchmark_dir / "benchmark.json").read_text(encoding="utf-8")
+    )
     env.variables["benchmark"] = benchmark
     alt_texts = {
         "generated/": figures["alt"],
-        "benchmark/": json.loads((benchmark_dir / "figures.json").read_text())["alt"],
+        "benchmark/": json.loads(
+            (benchmark_dir / "figures.json").read_text(encoding="utf-8")
+        )["alt"],
     }
-    env.variables["parity"] = json.loads((GENERATED_DIR / "parity.json").read_text())
+    env.variables["parity"] = json.loads(
+        (GENERATED_DIR / "parity.json").read_text(encoding="utf-8")
+    )
     # Written by `make export` and `make scale`.
     for name in ("deployment", "scaling"):
         path = GENERATED_DIR.parent / name / f"{name}.json"
-        env.variables[name] = json.loads(path.read_text())
-    env.variables["parity_labels"] = {
-        "sgd": "SGD",
-        "sgd_large_step": "SGD, ten times the step",
-        "adam_default_epsilon": "Adam, each framework's default epsilon",
-        "adam_same_epsilon": "Adam, the same epsilon",
-        "adam_negligible_epsilon": "Adam, a negligible epsilon",
+        env.variables[name] = json.loads(path.read_text(encoding="utf-8"))
+    env.variables["playground"] = {
+        framework: json.loads(
+            (GENERATED_DIR / "playground" / f"{framework}.json").read_text(
+                encoding="utf-8"
+            )
+        )
+        for framework in FRAMEWORKS
     }
+    # The settings as the programs define them, for text about the code.
+    env.variables["settings"] = settings()
+    env.variables["training_images"] = training_images()
     env.variables["results"] = results
     env.variables["figures"] = figures
     env.variables["hyperparameters"] = results["keras"]["config"]
@@ -105,24 +124,19 @@ def define_env(env):
         """Which runner is faster at `measure`, only where the spreads (fastest to
         slowest repeat) do not overlap; otherwise it says they cannot be told apart."""
         runners = benchmark["runners"]
-        names = {
-            "keras-tensorflow": "Keras on TensorFlow",
-            "keras-torch": "Keras on PyTorch",
-            "pytorch": "PyTorch",
-        }
         ordered = sorted(runners, key=lambda runner: runners[runner][measure]["median"])
         sentences = []
         for faster, slower in zip(ordered, ordered[1:], strict=False):
             a, b = runners[faster][measure], runners[slower][measure]
+            first, second = runners[faster]["label"], runners[slower]["label"]
             if a["max"] < b["min"]:
                 sentences.append(
-                    f"{names[faster]} is faster than {names[slower]} "
+                    f"{first} is faster than {second} "
                     f"({b['median'] / a['median']:.1f}x, spreads apart)"
                 )
             else:
                 sentences.append(
-                    f"{names[faster]} and {names[slower]} cannot be told apart "
-                    "(their spreads overlap)"
+                    f"{first} and {second} cannot be told apart (their spreads overlap)"
                 )
         return "; ".join(sentences) + "."
 
@@ -139,7 +153,9 @@ def define_env(env):
     def output(framework, first, last=None):
         """The lines of a training log from the one starting with `first` to the
         one starting with `last` (or just that one line), as a text block."""
-        lines = (GENERATED_DIR / framework / "training-log.txt").read_text()
+        lines = (GENERATED_DIR / framework / "training-log.txt").read_text(
+            encoding="utf-8"
+        )
         lines = lines.splitlines()
         start = next(i for i, line in enumerate(lines) if line.startswith(first))
         end = start
@@ -155,7 +171,8 @@ def define_env(env):
     @env.macro
     def text_file(path):
         """A text artifact (summary, log) from docs/generated/, as a text block."""
-        return f"```text\n{(GENERATED_DIR / path).read_text().rstrip()}\n```"
+        text = (GENERATED_DIR / path).read_text(encoding="utf-8")
+        return f"```text\n{text.rstrip()}\n```"
 
     @env.macro
     def figure(name, caption="", folder="generated/"):
@@ -175,5 +192,5 @@ def define_env(env):
 
 def lines_of_code(path):
     """Lines that are neither blank nor comments (section markers are comments)."""
-    lines = (line.strip() for line in path.read_text().splitlines())
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
     return sum(1 for line in lines if line and not line.startswith("#"))

@@ -1,0 +1,147 @@
+"""Draw the figures of docs/benchmark/ from the benchmark's results.
+
+Reads `<results>/benchmark.json` (written by `tools.benchmark`) and writes
+`<results>/figures/NAME-light.svg` and `NAME-dark.svg` plus
+`<results>/figures.json`, the alt text of each figure, from the same numbers.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from run_record import write_atomically
+from tools.figure_style import THEMES, draw_in_both_themes
+
+# How each runner is drawn: its framework's colour, and a line style that
+# tells the two Keras backends apart.
+RUNNER_STYLES = {
+    "keras-tensorflow": ("keras", "o-"),
+    "keras-torch": ("keras", "s--"),
+    "pytorch": ("pytorch", "o-"),
+}
+
+
+def plot_step_times(benchmark, theme):
+    colors = THEMES[theme]
+    figure, axis = plt.subplots(figsize=(7, 4.2))
+    batch_sizes = benchmark["config"]["batch_sizes"]
+    for runner, (color, style) in RUNNER_STYLES.items():
+        label = benchmark["runners"][runner]["label"]
+        steps = benchmark["runners"][runner]["steps"]
+        median = np.array([steps[str(b)]["median"] for b in batch_sizes]) * 1e3
+        low = median - np.array([steps[str(b)]["min"] for b in batch_sizes]) * 1e3
+        high = np.array([steps[str(b)]["max"] for b in batch_sizes]) * 1e3 - median
+        axis.errorbar(
+            batch_sizes,
+            median,
+            yerr=[low, high],
+            fmt=style,
+            color=colors[color],
+            markersize=4,
+            capsize=2,
+            linewidth=1,
+            label=label,
+        )
+    limit = [
+        benchmark["compute_limit"]["step_seconds"][str(b)] * 1e3 for b in batch_sizes
+    ]
+    axis.plot(
+        batch_sizes,
+        limit,
+        ":",
+        color=colors["text"],
+        linewidth=1.5,
+        label="compute limit (measured matmul throughput)",
+    )
+    axis.set(
+        xscale="log",
+        yscale="log",
+        xlabel="batch size",
+        ylabel="time per training step (ms, log scale)",
+    )
+    axis.set_xticks(batch_sizes, [str(b) for b in batch_sizes])
+    axis.grid(True, linewidth=0.5)
+    axis.legend(fontsize=8)
+    axis.set_title(
+        "One training step: median, bars from fastest to slowest repeat", fontsize=10
+    )
+    figure.tight_layout()
+    return figure
+
+
+def plot_epoch_times(benchmark, theme):
+    colors = THEMES[theme]
+    figure, axis = plt.subplots(figsize=(7, 2.6))
+    for row, (runner, (color, _)) in enumerate(RUNNER_STYLES.items()):
+        epoch = benchmark["runners"][runner]["epoch"]
+        # The two Keras runners share a colour; the PyTorch backend is hatched.
+        hatch = "//" if runner == "keras-torch" else None
+        axis.barh(row, epoch["median"], color=colors[color], alpha=0.8, hatch=hatch)
+        axis.errorbar(
+            epoch["median"],
+            row,
+            xerr=[[epoch["median"] - epoch["min"]], [epoch["max"] - epoch["median"]]],
+            color=colors["text"],
+            capsize=3,
+            linewidth=1,
+        )
+    axis.axvline(
+        benchmark["compute_limit"]["epoch_seconds"],
+        linestyle=":",
+        color=colors["text"],
+        label="compute limit",
+    )
+    labels = [benchmark["runners"][runner]["label"] for runner in RUNNER_STYLES]
+    axis.set_yticks(range(len(labels)), labels)
+    config = benchmark["config"]
+    axis.set_xlabel(
+        f"seconds per training epoch ({config['training_images']:,} images, "
+        f"batch size {config['batch_size']})"
+    )
+    axis.legend(fontsize=8, loc="lower right")
+    axis.grid(True, axis="x", linewidth=0.5)
+    figure.tight_layout()
+    return figure
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description="Draw the benchmark's figures from its results.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("results_dir", type=Path, help="folder with benchmark.json")
+    folder = parser.parse_args().results_dir
+    benchmark = json.loads((folder / "benchmark.json").read_text())
+    draw_in_both_themes(
+        folder / "figures",
+        lambda theme: {
+            "step-times": plot_step_times(benchmark, theme),
+            "epoch-times": plot_epoch_times(benchmark, theme),
+        },
+    )
+    runners = benchmark["runners"]
+    batch_sizes = benchmark["config"]["batch_sizes"]
+    epochs = ", ".join(
+        f"{runners[runner]['label']} {runners[runner]['epoch']['median']:.2f} s"
+        for runner in RUNNER_STYLES
+    )
+    limit = benchmark["compute_limit"]
+    alt = {
+        "step-times": "Log-log chart of the time of one training step against the "
+        f"batch size, from {batch_sizes[0]} to {batch_sizes[-1]}, for "
+        + ", ".join(runners[runner]["label"] for runner in RUNNER_STYLES)
+        + ", with the compute limit (the machine's measured matrix-multiply "
+        "throughput) as a dotted line.",
+        "epoch-times": f"Bar chart of seconds per training epoch: {epochs}; "
+        f"the compute limit is {limit['epoch_seconds']:.2f} s.",
+    }
+    write_atomically(
+        folder / "figures.json", (json.dumps({"alt": alt}, indent=2) + "\n").encode()
+    )
+
+
+if __name__ == "__main__":
+    main()

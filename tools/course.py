@@ -1,0 +1,56 @@
+"""The course's settings and names, read from where the course states them.
+
+The two programs in code/ define the hyperparameters as named constants at
+their top, each with its reason; the tools read those constants from the
+programs' source (without running them, so without TensorFlow or PyTorch)
+instead of restating them. Display names are stated here, once.
+"""
+
+import ast
+
+from tools import CODE_DIR
+
+# Each framework's name as the pages, figures and notebooks print it.
+FRAMEWORKS = {"keras": "Keras", "pytorch": "PyTorch"}
+PROGRAMS = {framework: CODE_DIR / f"{framework}_mlp.py" for framework in FRAMEWORKS}
+# MNIST's training set; the programs hold the last VALIDATION_SIZE images out.
+MNIST_TRAINING_IMAGES = 60_000
+
+
+def constants(path):
+    """The module-level `NAME = literal` assignments of a Python file."""
+    found = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id.isupper()
+        ):
+            try:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                continue  # not a literal: not a setting
+    return found
+
+
+def settings():
+    """The hyperparameters, as both programs define them (they must agree)."""
+    found = {framework: constants(path) for framework, path in PROGRAMS.items()}
+    keras_settings, pytorch_settings = found["keras"], found["pytorch"]
+    if keras_settings != pytorch_settings:
+        differing = sorted(
+            name
+            for name in keras_settings.keys() | pytorch_settings.keys()
+            if keras_settings.get(name) != pytorch_settings.get(name)
+        )
+        raise SystemExit(
+            "code/keras_mlp.py and code/pytorch_mlp.py define different settings: "
+            + ", ".join(differing)
+        )
+    return keras_settings
+
+
+def training_images():
+    """Images per training epoch with the default settings."""
+    return MNIST_TRAINING_IMAGES - settings()["VALIDATION_SIZE"]
