@@ -1,22 +1,51 @@
-"""The notebooks: never drift from the programs, run in a fresh kernel."""
+"""The notebooks: never drift from the programs; the committed solution is a
+clean run of the current code, whose figures the introduction quotes; the
+Keras and PyTorch parts run on their own, in any order; every check passes a
+right answer and catches each named mistake with its hint."""
 
+import itertools
+import json
 import re
+import textwrap
 
 import nbformat
 import pytest
 
-import build_notebooks
-from build_notebooks import EXERCISES, SOLUTION, assemble, execute
+from conftest import run_program
+from tools import DOCS_DIR, build_notebooks, course
+from tools.build_notebooks import (
+    EXERCISES,
+    GUARD,
+    SITE_URL,
+    SOLUTION,
+    assemble,
+    configuration_source,
+    exercise_regions,
+    results_of,
+)
 
 ACCURACY_LINE = re.compile(
     r"^(keras|pytorch) +\d+ epochs: test accuracy ([0-9.]+)%", re.M
 )
 # Five epochs of the course's model: well above 95% in both frameworks.
 ACCURACY_FLOOR = 95.0
+RIGHT, WRONG = "✔", "✘"
 
 
-def sources(notebook):
-    return [(cell.cell_type, cell.source) for cell in notebook.cells]
+def sources(cells):
+    return [(cell.cell_type, cell.source) for cell in cells]
+
+
+def committed_solution():
+    return nbformat.read(SOLUTION, as_version=4)
+
+
+def code_cells(notebook):
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def text_of(cell):
+    return "".join(output.get("text", "") for output in cell.get("outputs", []))
 
 
 @pytest.mark.parametrize(
@@ -26,23 +55,106 @@ def sources(notebook):
 )
 def test_committed_notebook_equals_a_fresh_assembly(path, exercises):
     committed = nbformat.read(path, as_version=4)
-    assert sources(committed) == sources(assemble(exercises=exercises)), (
+    fresh = assemble(exercises, results=results_of(committed_solution()))
+    assert sources(committed.cells) == sources(fresh.cells), (
         f"{path.name} is stale: run `make notebook` and commit the result"
     )
 
 
 def test_committed_solution_has_the_outputs_of_a_clean_run():
-    notebook = nbformat.read(SOLUTION, as_version=4)
-    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    assert all(cell.execution_count for cell in code_cells), "not executed"
-    errors = [
-        o for cell in code_cells for o in cell.outputs if o.output_type == "error"
-    ]
+    notebook = committed_solution()
+    cells = code_cells(notebook)
+    assert all(cell.execution_count for cell in cells), "not executed"
+    errors = [o for cell in cells for o in cell.outputs if o.output_type == "error"]
     assert not errors
-    last = "".join(output.get("text", "") for output in code_cells[-1].outputs)
-    accuracies = dict(ACCURACY_LINE.findall(last))
+    accuracies = dict(ACCURACY_LINE.findall(text_of(cells[-1])))
     assert set(accuracies) == {"keras", "pytorch"}
     assert all(float(value) > ACCURACY_FLOOR for value in accuracies.values())
+    # Both parts trained on the course's split.
+    split = (
+        f"split:  {course.training_images()} train, "
+        f"{course.settings()['VALIDATION_SIZE']} validation, 10000 test"
+    )
+    assert sum(split in text_of(cell) for cell in cells) == 2
+    # TensorFlow's start-up lines are dropped from the stored outputs.
+    assert not any("oneDNN" in text_of(cell) for cell in cells)
+
+
+def test_every_check_of_the_solution_says_right():
+    checks = [
+        cell
+        for cell in code_cells(committed_solution())
+        if cell.source.startswith("# Check the cell above")
+    ]
+    assert len(checks) == len(build_notebooks.CHECKS)
+    verdicts = [text_of(cell) for cell in checks]
+    assert all(RIGHT in text and WRONG not in text for text in verdicts), verdicts
+
+
+def test_the_introduction_quotes_the_solutions_own_run():
+    notebook = committed_solution()
+    results = results_of(notebook)
+    epochs = re.search(r"^EPOCHS = (\d+)", configuration_source(), re.M).group(1)
+    for framework, figures in results.items():
+        assert figures["epochs"] == epochs
+        row = (
+            f"| {course.FRAMEWORKS[framework]} | {epochs} | {figures['accuracy']} "
+            f"| {figures['loss']} |"
+        )
+        assert row in notebook.cells[0].source
+    # Not the site's full-retrain figures.
+    for framework in course.FRAMEWORKS:
+        metrics = json.loads(
+            (DOCS_DIR / "generated" / framework / "metrics.json").read_text()
+        )
+        assert f"{metrics['test']['accuracy']:.2%}" not in notebook.cells[0].source
+
+
+def test_the_versions_cell_quotes_the_versions_that_made_the_site():
+    notebook = committed_solution()
+    cell = next(c for c in code_cells(notebook) if "COURSE_VERSIONS" in c.source)
+    keras_run = json.loads(
+        (DOCS_DIR / "generated" / "keras" / "metrics.json").read_text()
+    )
+    versions = keras_run["versions"]
+    for name in ("keras", "torch"):
+        assert f'"{versions[name]}"' in cell.source
+    assert "yours:" in text_of(cell)
+    # The first code cell: before any framework loads.
+    assert code_cells(notebook)[0] is cell
+
+
+def test_every_explained_in_is_a_link_to_a_course_page():
+    notebook = assemble()
+    text = "\n".join(cell.source for cell in notebook.cells)
+    assert "docs/lectures" not in text
+    links = re.findall(r"Explained on the course page \[[^]]+\]\(([^)]+)\)", text)
+    assert len(links) == 2 * len(build_notebooks.SECTIONS)
+    for link in links:
+        assert link.startswith(SITE_URL)
+        page = link.removeprefix(SITE_URL).rstrip("/") + ".md"
+        assert (DOCS_DIR / page).is_file(), link
+
+
+def test_no_notebook_code_exits_or_reads_a_command_line():
+    for cell in code_cells(assemble()):
+        assert "sys.exit(" not in cell.source
+        assert "parse_args()" not in cell.source
+
+
+def test_the_helper_modules_are_folded_after_the_lesson_and_the_configuration():
+    cells = assemble().cells
+    writes = [
+        i for i, cell in enumerate(cells) if cell.source.startswith("%%writefile")
+    ]
+    assert len(writes) == 3
+    assert all(cells[i].metadata["jupyter"]["source_hidden"] for i in writes)
+    configuration = next(
+        i for i, cell in enumerate(cells) if cell.source == configuration_source()
+    )
+    assert configuration < writes[0]
+    # Only a short introduction and set-up come before the configuration.
+    assert configuration < 6
 
 
 def test_exercise_edition_blanks_the_key_lines():
@@ -50,8 +162,13 @@ def test_exercise_edition_blanks_the_key_lines():
     blanks = [cell.source for cell in notebook.cells if "# TODO:" in cell.source]
     todo_count = sum(source.count("# TODO:") for source in blanks)
     assert todo_count == len(build_notebooks.HINTS) == 8
-    text = "\n".join(cell.source for cell in notebook.cells)
-    # The answers are gone...
+    # The answers are gone from the lesson's cells (the checks' hints, in the
+    # folded notebook_checks.py, name them once the student has tried)...
+    text = "\n".join(
+        cell.source
+        for cell in notebook.cells
+        if not cell.source.startswith("%%writefile notebook_checks.py")
+    )
     for answer in (
         "keras.layers.Dense(10)",
         "SparseCategoricalCrossentropy(from_logits=True)",
@@ -64,9 +181,12 @@ def test_exercise_edition_blanks_the_key_lines():
     ):
         assert answer not in text, answer
     # ... and no output gives them away.
-    assert not any(
-        cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"
-    )
+    assert not any(cell.get("outputs") for cell in code_cells(notebook))
+    # A check follows every cell with a blank.
+    cells = notebook.cells
+    for i, cell in enumerate(cells):
+        if "# TODO:" in cell.source:
+            assert cells[i + 1].source.startswith("# Check the cell above")
 
 
 def test_notebooks_link_to_colab_at_their_repository_path():
@@ -78,45 +198,357 @@ def test_notebooks_link_to_colab_at_their_repository_path():
         )
 
 
-@pytest.mark.slow
-def test_exercise_notebook_runs_up_to_the_first_blank(mnist_dir):
-    notebook = assemble(exercises=True)
-    first_blank = next(
-        i for i, cell in enumerate(notebook.cells) if "# TODO:" in cell.source
+def test_the_guard_comes_before_any_framework_import():
+    code = [cell.source for cell in code_cells(assemble())]
+    first_import = next(
+        i
+        for i, source in enumerate(code)
+        if re.search(r"^import (keras|tensorflow|torch)", source, re.M)
     )
-    notebook.cells = notebook.cells[:first_blank]
-    executed = execute(notebook, mnist_dir)
-    outputs = "".join(
-        output.get("text", "")
-        for cell in executed.cells
-        for output in cell.get("outputs", [])
+    assert code.index(GUARD) < first_import
+
+
+# Running the exercise edition: the set-up, then one part, with a small
+# configuration (one epoch on 512 images) so that each run takes seconds.
+QUICK = {"EPOCHS": "1", "OPTIONS": '["--quiet", "--train-size", "512"]'}
+
+
+def quick(notebook):
+    for cell in notebook.cells:
+        if cell.source == configuration_source():
+            for name, value in QUICK.items():
+                cell.source = re.sub(
+                    rf"^{name} = .*$", f"{name} = {value}", cell.source, flags=re.M
+                )
+            return notebook
+    raise AssertionError("no Configuration cell")
+
+
+def fill(notebook, framework, answers):
+    """Put each answer (exercise name -> code) in its blank, as a student would."""
+    regions = exercise_regions(framework)
+    for name, answer in answers.items():
+        body, blank = regions[name]
+        indent = re.match(r" *", blank).group()
+        answer = textwrap.indent(textwrap.dedent(answer).strip("\n"), indent)
+        cell = next(cell for cell in notebook.cells if blank in cell.source)
+        cell.source = cell.source.replace(blank, answer)
+    return notebook
+
+
+def solutions(framework):
+    return {name: body for name, (body, _) in exercise_regions(framework).items()}
+
+
+def split(notebook):
+    """The set-up's cells, and each part's cells by framework."""
+    cells = notebook.cells
+    starts = [i for i, cell in enumerate(cells) if cell.source.startswith("## Part")]
+    closing = next(
+        i for i, cell in enumerate(cells) if i > starts[-1] and cell.source[:3] == "## "
     )
-    assert "split:  54000 train, 6000 validation, 10000 test" in outputs
+    bounds = [*starts, closing]
+    return cells[: starts[0]], {
+        framework: cells[start:end]
+        for framework, (start, end) in zip(
+            course.FRAMEWORKS, itertools.pairwise(bounds), strict=True
+        )
+    }
 
 
-def final_accuracies(notebook):
-    last = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
-    return {framework: float(value) for framework, value in ACCURACY_LINE.findall(last)}
+def until_check(cells, section):
+    """A part's cells up to the check after the section headed `section`."""
+    heading = next(
+        i for i, cell in enumerate(cells) if cell.source.startswith(f"### {section}")
+    )
+    check = next(
+        i
+        for i, cell in enumerate(cells)
+        if i > heading and cell.source.startswith("# Check the cell above")
+    )
+    return cells[: check + 1]
 
 
-@pytest.mark.slow
-def test_solution_runs_in_a_fresh_kernel(mnist_dir):
-    accuracies = final_accuracies(execute(assemble(), mnist_dir))
-    assert set(accuracies) == {"keras", "pytorch"}
-    assert all(value > ACCURACY_FLOOR for value in accuracies.values()), accuracies
+def part(notebook, framework, until=None):
+    """The set-up and one part, up to the check after section `until`."""
+    setup, parts = split(notebook)
+    cells = parts[framework]
+    notebook.cells = setup + (until_check(cells, until) if until else cells)
+    return notebook
 
 
-@pytest.mark.slow
-def test_pytorch_part_first_does_not_crash(mnist_dir):
-    """The reader may run the PyTorch part before the Keras part."""
-    notebook = assemble()
-    headings = [
-        i for i, cell in enumerate(notebook.cells) if cell.source.startswith("## Part")
+def checks_of(notebook):
+    return [
+        text_of(cell)
+        for cell in notebook.cells
+        if cell.source.startswith("# Check the cell above")
     ]
-    keras_part = notebook.cells[headings[0] : headings[1]]
-    pytorch_part = notebook.cells[headings[1] : -2]
-    notebook.cells = (
-        notebook.cells[: headings[0]] + pytorch_part + keras_part + notebook.cells[-2:]
+
+
+def run(notebook, tmp_path, mnist_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_DIR", str(mnist_dir))
+    return build_notebooks.execute(notebook, work_dir=tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", list(course.FRAMEWORKS))
+def test_the_exercises_filled_with_the_solutions_pass_every_check(
+    framework, tmp_path, mnist_dir, monkeypatch
+):
+    """Each part alone after the set-up, as a student runs it: a check that
+    rejected a right answer would fail here."""
+    notebook = quick(assemble(exercises=True))
+    notebook = part(fill(notebook, framework, solutions(framework)), framework)
+    executed = run(notebook, tmp_path, mnist_dir, monkeypatch)
+    verdicts = checks_of(executed)
+    expected = sum(checked == framework for checked, _ in build_notebooks.CHECKS)
+    assert len(verdicts) == expected
+    assert all(RIGHT in text and WRONG not in text for text in verdicts), verdicts
+    assert (tmp_path / "runs" / framework / "metrics.json").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", list(course.FRAMEWORKS))
+def test_running_a_training_cell_again_trains_from_the_same_fresh_weights(
+    framework, tmp_path, mnist_dir, monkeypatch
+):
+    """Twice the same training cell, in one kernel: the same losses, so the
+    second run started over from the first run's initial weights."""
+    notebook = part(
+        quick(assemble()), framework, until=f"{course.FRAMEWORKS[framework]}: Training"
     )
-    accuracies = final_accuracies(execute(notebook, mnist_dir))
-    assert set(accuracies) == {"keras", "pytorch"}
+    training = next(
+        cell for cell in notebook.cells if cell.source.startswith("# Notebook only:")
+    )
+    # The part up to the training's check has run the training cell once.
+    show = 'print("losses:", history["loss"])'
+    notebook.cells += [
+        nbformat.v4.new_code_cell(show),
+        nbformat.v4.new_code_cell(training.source),
+        nbformat.v4.new_code_cell(show),
+    ]
+    executed = run(notebook, tmp_path, mnist_dir, monkeypatch)
+    first, second = (text_of(cell) for cell in executed.cells if cell.source == show)
+    assert first.startswith("losses: [") and first == second
+
+
+# Each common mistake, as a student would write it in the exercise cell: the
+# framework, the exercise, the wrong answer, the section whose check must catch
+# it, and words of the hint that check must print.
+MISTAKES = {
+    "keras-softmax-output": (
+        "keras",
+        "exercise_model",
+        """
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(784,)),
+                keras.layers.Dense(args.hidden_units, activation="relu"),
+                keras.layers.Dense(10, activation="softmax"),
+            ]
+        )
+        """,
+        "Keras: The model",
+        "the model ends with a softmax",
+    ),
+    "keras-output-size": (
+        "keras",
+        "exercise_model",
+        """
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(784,)),
+                keras.layers.Dense(args.hidden_units, activation="relu"),
+                keras.layers.Dense(1),
+            ]
+        )
+        """,
+        "Keras: The model",
+        "1 outputs, not 10",
+    ),
+    "keras-no-relu": (
+        "keras",
+        "exercise_model",
+        """
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(784,)),
+                keras.layers.Dense(args.hidden_units),
+                keras.layers.Dense(10),
+            ]
+        )
+        """,
+        "Keras: The model",
+        "no ReLU",
+    ),
+    "keras-missing-from-logits": (
+        "keras",
+        "exercise_loss",
+        "loss_function = keras.losses.SparseCategoricalCrossentropy()",
+        "Keras: Training",
+        "Pass from_logits=True",
+    ),
+    "keras-evaluate-swapped": (
+        "keras",
+        "exercise_evaluate",
+        "test_accuracy, test_loss = model.evaluate(x_test, y_test, verbose=0)",
+        "Keras: Evaluate",
+        "swapped",
+    ),
+    "pytorch-softmax-before-cross-entropy": (
+        "pytorch",
+        "exercise_model",
+        """
+        class MLP(nn.Module):
+            def __init__(self, hidden_units):
+                super().__init__()
+                self.hidden = nn.Linear(784, hidden_units)
+                self.output = nn.Linear(hidden_units, 10)
+
+            def forward(self, x):
+                return torch.softmax(self.output(torch.relu(self.hidden(x))), dim=1)
+
+
+        model = MLP(args.hidden_units)
+        """,
+        "PyTorch: The model",
+        "softmax is applied twice",
+    ),
+    "pytorch-output-size": (
+        "pytorch",
+        "exercise_model",
+        """
+        class MLP(nn.Module):
+            def __init__(self, hidden_units):
+                super().__init__()
+                self.hidden = nn.Linear(784, hidden_units)
+                self.output = nn.Linear(hidden_units, 1)
+
+            def forward(self, x):
+                return self.output(torch.relu(self.hidden(x)))
+
+
+        model = MLP(args.hidden_units)
+        """,
+        "PyTorch: The model",
+        "1 outputs, not 10",
+    ),
+    "pytorch-nll-loss": (
+        "pytorch",
+        "exercise_loss",
+        "loss_function = nn.NLLLoss()",
+        "PyTorch: Training",
+        "nn.NLLLoss expects log-probabilities",
+    ),
+    "pytorch-missing-zero-grad": (
+        "pytorch",
+        "exercise_training",
+        """
+        logits = model(x_batch)
+        loss = loss_function(logits, y_batch)
+        loss.backward()
+        optimizer.step()
+        """,
+        "PyTorch: Training",
+        "Call optimizer.zero_grad() before loss.backward()",
+    ),
+    "pytorch-missing-step": (
+        "pytorch",
+        "exercise_training",
+        """
+        optimizer.zero_grad()
+        logits = model(x_batch)
+        loss = loss_function(logits, y_batch)
+        loss.backward()
+        """,
+        "PyTorch: Training",
+        "never updated the weights",
+    ),
+    "pytorch-evaluation-in-training-mode": (
+        "pytorch",
+        "exercise_evaluate",
+        """
+        model.train()
+        logits = model(x)
+        loss = loss_function(logits, y).item()
+        accuracy = (logits.argmax(dim=1) == y).float().mean().item()
+        """,
+        "PyTorch: Training",
+        "the model was in training mode",
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_each_common_mistake_is_caught_with_its_hint(
+    mistake, tmp_path, mnist_dir, monkeypatch
+):
+    framework, exercise, answer, section, hint = MISTAKES[mistake]
+    answers = solutions(framework) | {exercise: answer}
+    notebook = fill(quick(assemble(exercises=True)), framework, answers)
+    executed = run(
+        part(notebook, framework, until=section), tmp_path, mnist_dir, monkeypatch
+    )
+    verdict = checks_of(executed)[-1]
+    assert WRONG in verdict and hint in verdict, verdict
+
+
+@pytest.mark.slow
+def test_a_blank_part_does_not_reuse_the_other_parts_objects(
+    tmp_path, mnist_dir, monkeypatch
+):
+    """Keras filled in and run, then the PyTorch part with its model left blank:
+    the PyTorch model cell fails on `model`, not on the Keras model's methods."""
+    notebook = fill(quick(assemble(exercises=True)), "keras", solutions("keras"))
+    setup, parts = split(notebook)
+    notebook.cells = (
+        setup + parts["keras"] + until_check(parts["pytorch"], "PyTorch: The model")
+    )
+    with pytest.raises(Exception, match="name 'model' is not defined"):
+        run(notebook, tmp_path, mnist_dir, monkeypatch)
+
+
+# TensorFlow, then PyTorch's compiler stack (which an optimizer's first use
+# loads): the order that crashes the pinned builds without the guard.
+TENSORFLOW_THEN_OPTIMIZER = """
+import tensorflow
+import torch
+parameter = torch.zeros(3, requires_grad=True)
+optimizer = torch.optim.Adam([parameter])
+parameter.sum().backward()
+optimizer.step()
+print("no crash")
+"""
+PYTORCH_FIRST = """
+import torch
+parameter = torch.zeros(3, requires_grad=True)
+optimizer = torch.optim.Adam([parameter])
+parameter.sum().backward()
+optimizer.step()
+import keras
+import tensorflow
+keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1)])
+print("no crash")
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "program",
+    [GUARD + "\n" + TENSORFLOW_THEN_OPTIMIZER, PYTORCH_FIRST],
+    ids=["keras-part-first-with-the-guard", "pytorch-part-first"],
+)
+def test_both_frameworks_load_in_either_order(program):
+    completed = run_program("-c", program, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert completed.stdout.strip().endswith("no crash")
+
+
+@pytest.mark.slow
+def test_without_the_guard_the_pinned_builds_crash():
+    """Why the guard is there, and that the test above can tell: if this
+    fails, the pinned builds no longer crash and the guard may go."""
+    completed = run_program("-c", TENSORFLOW_THEN_OPTIMIZER, timeout=300)
+    assert completed.returncode != 0
+    assert "no crash" not in completed.stdout

@@ -9,12 +9,21 @@ it cannot drift from the code. Two editions are written to docs/notebooks/:
 - keras-vs-pytorch-exercises.ipynb, the same notebook with the key lines (the
   sections marked `exercise_*` inside the programs) replaced by TODO blanks.
 
-Both carry their own copies of mnist_data.py and run_record.py (written by
-%%writefile cells), so they run in Jupyter or Colab with nothing but the
-notebook file.
+After each cell with an exercise comes a check cell (tools/notebook_checks.py,
+the same in both editions). Both editions carry their own copies of
+mnist_data.py, run_record.py and notebook_checks.py (collapsed %%writefile
+cells at the end of the set-up), so they run in Jupyter or Colab with nothing
+but the notebook file.
+
+A program and a notebook differ in a few places, changed here and nowhere
+else: the settings move to one Configuration cell, the options come from a
+list instead of a command line, a data error is raised instead of ending the
+process, a training cell starts from fresh weights each time it runs, and each
+part starts by forgetting the names the other part's exercises define.
 """
 
 import argparse
+import ast
 import json
 import os
 import re
@@ -36,18 +45,35 @@ SOLUTION = NOTEBOOK_DIR / "keras-vs-pytorch.ipynb"
 EXERCISES = NOTEBOOK_DIR / "keras-vs-pytorch-exercises.ipynb"
 MKDOCS_CONFIG = yaml.safe_load((PROJECT_DIR / "mkdocs.yml").read_text())
 SITE_URL = MKDOCS_CONFIG["site_url"]
+REPO_URL = MKDOCS_CONFIG["repo_url"]
+HELPER_MODULES = {
+    "mnist_data.py": CODE_DIR / "mnist_data.py",
+    "run_record.py": CODE_DIR / "run_record.py",
+    "notebook_checks.py": PROJECT_DIR / "tools" / "notebook_checks.py",
+}
 
 
 def colab_url(path):
     """Colab opens a notebook straight from its path in the GitHub repository."""
-    repository = MKDOCS_CONFIG["repo_url"].removeprefix("https://github.com/")
+    repository = REPO_URL.removeprefix("https://github.com/")
     relative = path.relative_to(PROJECT_DIR).as_posix()
     return f"https://colab.research.google.com/github/{repository}/blob/main/{relative}"
 
 
+def repository_url(path):
+    return f"{REPO_URL}/blob/main/{path.relative_to(PROJECT_DIR).as_posix()}"
+
+
+def page_link(page):
+    """A Markdown link to a course page on the site, titled as the page is."""
+    title = (DOCS_DIR / page).read_text().splitlines()[0].removeprefix("# ")
+    # The site uses MkDocs' directory URLs: lectures/data.md is lectures/data/.
+    return f"[{title}]({SITE_URL}{page.removesuffix('.md')}/)"
+
+
 # Each section's heading in the notebook, and the course page that explains it.
 SECTIONS = {
-    "setup": ("Imports, hyperparameters and options", "lectures/data.md"),
+    "setup": ("Imports and options", "lectures/data.md"),
     "data": ("Load MNIST, flatten, scale, split", "lectures/data.md"),
     "model": (
         "The model: 784 -> hidden units with ReLU -> 10 logits",
@@ -59,16 +85,39 @@ SECTIONS = {
     "save": ("Save the model and the results", "lectures/evaluation.md"),
 }
 # Fewer epochs than the full retrain, so the whole notebook runs in about a
-# minute on two CPU cores; the page shows the full retrain's numbers beside.
+# minute on two CPU cores.
 NOTEBOOK_EPOCHS = 5
-# A notebook has no command line: the options are given as a list instead.
+# A notebook has no command line: the options come from a list, in the
+# Configuration cell, and the settings they default to are defined there too.
 PARSE_ARGS = "args = parser.parse_args()"
 NOTEBOOK_PARSE_ARGS = (
-    f'args = parser.parse_args(["--epochs", "{NOTEBOOK_EPOCHS}", "--quiet"])'
-    "  # a notebook has no command line"
+    "args = parser.parse_args(OPTIONS)  # no command line: OPTIONS is configured above"
+)
+SETTING = re.compile(r"^[A-Z_]+ = .*\n", re.MULTILINE)
+SETTINGS_MOVED = (
+    "# The settings (HIDDEN_UNITS, EPOCHS, ...) are in the Configuration cell at\n"
+    "# the top: edit them there, then run this part again.\n"
+)
+# The programs end with an exit status on a data error; a notebook kernel must
+# not exit: the error is shown as the exception it is.
+SYS_EXIT = 'sys.exit(f"error: {error}")'
+NOTEBOOK_RAISE = (
+    "raise error  # a notebook shows the error rather than ending its kernel"
 )
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 MARKER = re.compile(r"^ *# --8<-- \[(start|end):([a-z_]+)\]\n", re.MULTILINE)
+# TensorFlow's C++ start-up messages, printed on stderr (twice per process)
+# whatever TF_CPP_MIN_LOG_LEVEL or GLOG_minloglevel say (tried with TensorFlow
+# 2.21): noise in a stored output, dropped from it.
+TENSORFLOW_START_UP = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\).*"
+    r"|I0000 .*oneDNN custom operations are on.*)\n?",
+    re.MULTILINE,
+)
+RESULT_LINE = re.compile(
+    r"^(keras|pytorch) +(\d+) epochs: test accuracy ([0-9.]+%), test loss ([0-9.]+)",
+    re.MULTILINE,
+)
 
 # What a student writes in each blank of the exercise edition.
 HINTS = {
@@ -97,7 +146,49 @@ HINTS = {
     "float, with .item()) and `accuracy` (the fraction of correct argmax).",
 }
 
+# The check cell after each section that holds exercises.
+CHECKS = {
+    ("keras", "model"): "check_keras_model(model, args.hidden_units)",
+    ("keras", "train"): (
+        "check_keras_loss(loss_function)\n"
+        "check_keras_training(history, epoch_seconds, keep_best, args)"
+    ),
+    ("keras", "evaluate"): (
+        "check_keras_evaluation(test_loss, test_accuracy, model, x_test, y_test)"
+    ),
+    ("pytorch", "model"): "check_pytorch_model(model, args.hidden_units)",
+    ("pytorch", "train"): (
+        "check_pytorch_loss(loss_function)\n"
+        "check_pytorch_evaluate(evaluate)\n"
+        "check_pytorch_training(model, optimizer, loss_function, logits, loss, y_batch)"
+    ),
+}
+
+# Prepended to each training cell, so that running it again trains from fresh
+# weights rather than continuing; the reseeding gives the first run's weights.
+FRESH_WEIGHTS = {
+    "keras": """\
+        # Notebook only: every run of this cell starts from fresh weights, the same
+        # as the first run's (fit would otherwise go on from the last run's).
+        keras.utils.set_random_seed(args.seed)
+        model = keras.models.clone_model(model)
+        """,
+    "pytorch": """\
+        # Notebook only: every run of this cell starts from fresh weights, the same
+        # as the first run's (the loop would otherwise go on from the last run's).
+        torch.manual_seed(args.seed)
+        for layer in model.modules():
+            if hasattr(layer, "reset_parameters"):
+                layer.reset_parameters()
+        """,
+}
+
 GUARD = """\
+import os
+
+# TensorFlow's C++ messages: warnings and errors only, no notes on CPU
+# instructions (its first lines, about absl and oneDNN, print anyway).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 # With the TensorFlow and PyTorch builds this course pins, importing TensorFlow
 # before PyTorch's compiler stack (triton, which the optimizers load) crashes
 # the kernel. Loading PyTorch's side first avoids it, in whatever order you
@@ -121,9 +212,10 @@ def section_source(path, name):
     return MARKER.sub("", match.group(1)).strip("\n")
 
 
-def blank_exercises(framework, path, source):
-    """Replace each exercise_* region of `source` by a TODO and `...`."""
-    text = path.read_text()
+def exercise_regions(framework):
+    """Each exercise_* region of a program: name -> (its code, its TODO blank)."""
+    text = (CODE_DIR / f"{framework}_mlp.py").read_text()
+    regions = {}
     for name in re.findall(r"\[start:(exercise_[a-z_]+)\]", text):
         region = re.search(
             rf"^( *)# --8<-- \[start:{name}\]\n(.*?)^ *# --8<-- \[end:{name}\]\n",
@@ -131,109 +223,359 @@ def blank_exercises(framework, path, source):
             re.MULTILINE | re.DOTALL,
         )
         indent, body = region.group(1), MARKER.sub("", region.group(2))
-        if body.strip("\n") and body.strip("\n") in source:
-            hint = textwrap.fill(
-                HINTS[(framework, name)],
-                width=84 - len(indent),
-                initial_indent=f"{indent}# TODO: ",
-                subsequent_indent=f"{indent}#       ",
-            )
-            source = source.replace(body.rstrip("\n"), f"{hint}\n{indent}...")
+        hint = textwrap.fill(
+            HINTS[(framework, name)],
+            width=84 - len(indent),
+            initial_indent=f"{indent}# TODO: ",
+            subsequent_indent=f"{indent}#       ",
+        )
+        regions[name] = (body.rstrip("\n"), f"{hint}\n{indent}...")
+    return regions
+
+
+def blank_exercises(framework, source):
+    """Replace each exercise region found in `source` by its TODO blank."""
+    for body, blank in exercise_regions(framework).values():
+        if body.strip("\n") in source:
+            source = source.replace(body, blank)
     return source
 
 
-def full_retrain_summary():
-    lines = []
-    for framework, label in FRAMEWORKS.items():
-        metrics = json.loads((GENERATED_DIR / framework / "metrics.json").read_text())
-        lines.append(
-            f"| {label} | {metrics['config']['epochs']} | "
-            f"{metrics['test']['accuracy']:.2%} | {metrics['parameter_count']:,} |"
+def exercise_names():
+    """Every name an exercise of either part defines (model, loss, ...)."""
+    names = set()
+    for framework in FRAMEWORKS:
+        for body, _ in exercise_regions(framework).values():
+            for statement in ast.parse(textwrap.dedent(body)).body:
+                if isinstance(statement, ast.ClassDef | ast.FunctionDef):
+                    names.add(statement.name)
+                for target in getattr(statement, "targets", []):
+                    names.update(
+                        node.id
+                        for node in ast.walk(target)
+                        if isinstance(node, ast.Name)
+                    )
+    return sorted(names)
+
+
+def settings_source():
+    """The programs' settings block, with the notebook's number of epochs."""
+    setup = section_source(CODE_DIR / "keras_mlp.py", "setup")
+    lines = SETTING.findall(setup)
+    epochs = [i for i, line in enumerate(lines) if line.startswith("EPOCHS = ")]
+    if len(epochs) != 1:
+        raise SystemExit("code/keras_mlp.py: expected one setting EPOCHS")
+    lines[epochs[0]] = (
+        f"EPOCHS = {NOTEBOOK_EPOCHS}  # the programs train longer; "
+        "this runs in about a minute\n"
+    )
+    return "".join(lines)
+
+
+def notebook_section(framework, section):
+    """A program's section as the notebook runs it (see the module docstring)."""
+    path = CODE_DIR / f"{framework}_mlp.py"
+    source = section_source(path, section)
+    if section == "setup":
+        settings = "".join(SETTING.findall(source))
+        if source.count(PARSE_ARGS) != 1 or not settings:
+            raise SystemExit(f"{path.name}: expected settings and {PARSE_ARGS!r}")
+        source = source.replace(settings, SETTINGS_MOVED)
+        source = source.replace(PARSE_ARGS, NOTEBOOK_PARSE_ARGS)
+    source = source.replace(SYS_EXIT, NOTEBOOK_RAISE)
+    if "sys.exit(" in source:
+        raise SystemExit(f"{path.name} [{section}]: a sys.exit the notebook keeps")
+    if section == "train":
+        source = textwrap.dedent(FRESH_WEIGHTS[framework]) + "\n" + source
+    return source
+
+
+def configuration_source():
+    """The one cell a student edits: the settings and the programs' options."""
+    return settings_source() + 'OPTIONS = ["--quiet"]  # no progress bars'
+
+
+def site_versions():
+    """The framework versions that produced the site's results."""
+    found = {
+        framework: json.loads((GENERATED_DIR / framework / "metrics.json").read_text())[
+            "versions"
+        ]
+        for framework in FRAMEWORKS
+    }
+    keras_versions, pytorch_versions = found["keras"], found["pytorch"]
+    if keras_versions != pytorch_versions:
+        raise SystemExit("docs/generated/: the two runs used different versions")
+    tensorflow = keras_versions.get("tensorflow") or keras_versions["tensorflow-cpu"]
+    return {
+        "TensorFlow": tensorflow,
+        "Keras": keras_versions["keras"],
+        "PyTorch": keras_versions["torch"],
+    }
+
+
+def versions_source():
+    versions = "".join(
+        f'    "{name}": "{version}",\n' for name, version in site_versions().items()
+    )
+    install = " ".join(
+        f"{package}=={version}"
+        for package, version in zip(
+            ("tensorflow", "keras", "torch"), site_versions().values(), strict=True
         )
-    return "\n".join(lines)
+    )
+    return (
+        "# Your versions of the frameworks beside the ones that produced the course's\n"
+        "# results, read from the installed packages without importing them.\n"
+        "from importlib import metadata\n\n"
+        f"COURSE_VERSIONS = {{\n{versions}}}\n"
+        "# Where each framework's version is recorded (TensorFlow may be installed\n"
+        "# as tensorflow-cpu).\n"
+        "DISTRIBUTIONS = {\n"
+        '    "TensorFlow": ["tensorflow", "tensorflow-cpu"],\n'
+        '    "Keras": ["keras"],\n'
+        '    "PyTorch": ["torch"],\n'
+        "}\n\n"
+        "different = False\n"
+        "for name, course_version in COURSE_VERSIONS.items():\n"
+        '    installed = "not installed"\n'
+        "    for distribution in DISTRIBUTIONS[name]:\n"
+        "        try:\n"
+        "            installed = metadata.version(distribution)\n"
+        "            break\n"
+        "        except metadata.PackageNotFoundError:\n"
+        "            continue\n"
+        '    # A local build label such as "+cpu" is the same release.\n'
+        '    same = installed.split("+")[0] == course_version\n'
+        "    different = different or not same\n"
+        '    note = "" if same else "   <- differs"\n'
+        '    print(f"{name:10} yours: {installed:14} course: {course_version}{note}")\n'
+        "if different:\n"
+        "    print(\n"
+        '        "\\nThe notebook usually runs as it is, but your numbers will "\n'
+        '        "differ a little from the course\'s,\\nand a much newer or older "\n'
+        '        "release may warn or fail. To run the course\'s versions:\\n"\n'
+        f'        "    pip install {install}\\n"\n'
+        '        "then restart the kernel (Colab: Runtime > Restart session)."\n'
+        "    )"
+    )
+
+
+def results_of(notebook):
+    """What the executed solution's last cell printed: framework -> figures."""
+    last = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
+    return {
+        framework: {"epochs": epochs, "accuracy": accuracy, "loss": loss}
+        for framework, epochs, accuracy, loss in RESULT_LINE.findall(last)
+    }
+
+
+def results_text(results):
+    if not results:
+        return "Its results appear here once `make notebook` has run it."
+    rows = "\n".join(
+        f"| {FRAMEWORKS[framework]} | {figures['epochs']} | {figures['accuracy']} "
+        f"| {figures['loss']} |"
+        for framework, figures in results.items()
+    )
+    return (
+        "The run of the solution notebook that the course publishes got:\n\n"
+        "| framework | epochs | test accuracy | test loss |\n"
+        "| --- | ---: | ---: | ---: |\n"
+        f"{rows}\n\n"
+        "The course's pages show the programs' full training: see "
+        f"{page_link('lectures/evaluation.md')}."
+    )
 
 
 def markdown(text):
     return nbformat.v4.new_markdown_cell(textwrap.dedent(text).strip())
 
 
-def assemble(exercises=False):
-    """The notebook as nbformat cells, not executed."""
+def code(source, collapsed=False):
+    cell = nbformat.v4.new_code_cell(source)
+    if collapsed:
+        # Jupyter shows the cell folded; Colab as a form with "Show code".
+        cell.metadata["jupyter"] = {"source_hidden": True}
+        cell.metadata["cellView"] = "form"
+    return cell
+
+
+def introduction(exercises, results):
     edition = " (exercises)" if exercises else ""
-    introduction = textwrap.dedent(
+    checks = (
+        "Some cells lost their key lines (marked `# TODO`): fill them in. The cell "
+        "after each one checks your answer on a small fixed case and says what is "
+        "wrong, with a hint."
+        if exercises
+        else "A check cell after each exercise tries the code on a small fixed "
+        "case; the exercise edition blanks those lines for you to write."
+    )
+    lesson = textwrap.dedent(
         f"""
         # Keras vs PyTorch: one MLP, two frameworks{edition}
 
         **[Open in Colab]({colab_url(EXERCISES if exercises else SOLUTION)})** ·
         [Course site]({SITE_URL})
 
-        The same multi-layer perceptron (784 inputs, one hidden layer with ReLU,
-        10 outputs) trained on MNIST, first in Keras, then in PyTorch, as in the
-        lecture this course grew from: each part reads top to bottom as one
-        program. Every code cell below is a section of `code/keras_mlp.py` or
-        `code/pytorch_mlp.py`, the same code the course pages show.
+        You build the same neural network twice, a multi-layer perceptron (784
+        inputs, one hidden layer with ReLU, 10 outputs) that recognises MNIST's
+        handwritten digits: first in **Keras** (`Sequential`, `compile`, `fit`),
+        then in **PyTorch** (an `nn.Module` and a training loop you write). You
+        will see where the two agree (the data, the model, the loss on logits)
+        and where they differ (who runs the loop, how gradients are reset, how
+        a model is switched to evaluation).
 
-        **Run it** in Jupyter with the course's requirements installed, or in
-        Google Colab as it is (Colab already has TensorFlow, Keras and PyTorch;
-        the notebook installs nothing). MNIST is downloaded on first use; offline,
-        set the `MNIST_DIR` environment variable to a folder with the four files.
+        **How to run it.** Run the *Set-up* cells once, top to bottom; then run
+        Part 1 (Keras) or Part 2 (PyTorch), in either order, each on its own.
+        Change a setting in the *Configuration* cell, then run the part again.
+        In Google Colab, open it with the link above (Colab has TensorFlow, Keras
+        and PyTorch). In Jupyter, install the course's `requirements.txt`. MNIST
+        is downloaded on first use; offline, set the environment variable
+        `MNIST_DIR` to a folder with the four MNIST files before starting Jupyter.
 
-        This notebook trains for {NOTEBOOK_EPOCHS} epochs so that it runs in about
-        a minute on a laptop. The full retrain behind the course's pages uses the
-        programs' defaults:
-
-        | framework | epochs | test accuracy | parameters |
-        | --- | ---: | ---: | ---: |
+        This notebook trains for {NOTEBOOK_EPOCHS} epochs, about a minute on a
+        laptop.
         """
+    ).strip()
+    paragraphs = [lesson, results_text(results), f"**Exercises.** {checks}"]
+    return nbformat.v4.new_markdown_cell("\n\n".join(paragraphs))
+
+
+def setup_cells():
+    helpers = ", ".join(
+        f"[`{name}`]({repository_url(path)})" for name, path in HELPER_MODULES.items()
     )
-    cells = [
-        nbformat.v4.new_markdown_cell(
-            introduction.strip() + "\n" + full_retrain_summary()
-        )
-    ]
-    if exercises:
-        cells.append(
-            markdown(
-                """
-                **Exercises.** The cells marked `# TODO` lost their key lines: the
-                model, the loss, the training step and the evaluation. Fill them in;
-                the hint says what each must define. The cells after a blank need it
-                to run. The solution notebook and the course pages have the answers.
-                """
-            )
-        )
-    cells.append(
+    return [
         markdown(
             """
-            ## The helper modules
+            ## Set-up
 
-            Both programs import the same MNIST loader (it reads the official IDX
-            files, checks their SHA-256 and downloads them if needed) and a small
-            module that saves a run's results. These cells write them next to the
-            notebook.
+            Run these cells once, before either part. First, your versions of
+            the frameworks:
             """
-        )
+        ),
+        code(versions_source()),
+        markdown(
+            """
+            ### Configuration: edit here
+
+            The settings both parts use, each with its reason. Both programs
+            define the same ones; `OPTIONS` takes any other option of the
+            programs (`python code/keras_mlp.py --help` lists them), for example
+            `["--quiet", "--train-size", "2000"]` for a quick run.
+            """
+        ),
+        code(configuration_source()),
+        markdown(
+            """
+            ### Two frameworks in one Python process
+
+            A program loads one framework; this notebook loads both in one
+            Python process. With some TensorFlow and PyTorch builds (the ones
+            the course pins among them), importing TensorFlow before PyTorch's
+            compiler stack crashes the process. This cell loads PyTorch's side
+            first, so the parts run in either order. It also quietens
+            TensorFlow's informational messages.
+            """
+        ),
+        code(GUARD),
+        markdown(
+            f"""
+            ### Helper modules
+
+            Both programs read MNIST with the same loader (it checks each file's
+            SHA-256, and downloads the files if `MNIST_DIR` is not set) and save
+            their results with the same small module; the checks of the
+            exercises are plain functions too. These folded cells write the
+            three files next to the notebook: click one to read it, or read
+            them in the repository: {helpers}.
+            """
+        ),
+        *(
+            code(f"%%writefile {name}\n{path.read_text().rstrip()}", collapsed=True)
+            for name, path in HELPER_MODULES.items()
+        ),
+    ]
+
+
+def part_cells(part, framework, label, exercises):
+    forgotten = textwrap.fill(
+        ", ".join(f'"{name}"' for name in exercise_names()),
+        width=80,
+        initial_indent="    ",
+        subsequent_indent="    ",
     )
-    for module in ("mnist_data.py", "run_record.py"):
-        source = (CODE_DIR / module).read_text().rstrip("\n")
-        cells.append(nbformat.v4.new_code_cell(f"%%writefile {module}\n{source}"))
-    for part, (framework, label) in enumerate(FRAMEWORKS.items(), start=1):
-        path = CODE_DIR / f"{framework}_mlp.py"
-        cells.append(markdown(f"## Part {part}: {label}"))
-        if framework == "keras":
-            cells.append(nbformat.v4.new_code_cell(GUARD))
-        for section, (heading, page) in SECTIONS.items():
-            source = section_source(path, section)
-            if section == "setup":
-                if source.count(PARSE_ARGS) != 1:
-                    raise SystemExit(f"{path.name}: expected one line {PARSE_ARGS!r}")
-                source = source.replace(PARSE_ARGS, NOTEBOOK_PARSE_ARGS)
-            if exercises:
-                source = blank_exercises(framework, path, source)
-            cells.append(
-                markdown(f"### {label}: {heading}\n\nExplained in `docs/{page}`.")
+    checks = sorted(
+        {
+            name
+            for (checked, _), calls in CHECKS.items()
+            if checked == framework
+            for name in re.findall(r"^(check_\w+)\(", calls, re.MULTILINE)
+        }
+    )
+    imports = "".join(f"    {name},\n" for name in checks)
+    cells = [
+        markdown(f"## Part {part}: {label}"),
+        markdown(
+            """
+            Start here after the set-up, whichever part ran before. This first
+            cell forgets what the other part's exercises defined (`model`,
+            `loss_function`, ...), so that a cell left blank fails here instead
+            of reusing the other framework's objects.
+            """
+        ),
+        code(
+            f"for name in [\n{forgotten}\n]:\n"
+            "    globals().pop(name, None)\n\n"
+            "# The checks run after the exercises (notebook_checks.py, set-up).\n"
+            f"from notebook_checks import (\n{imports})"
+        ),
+    ]
+    for section, (heading, page) in SECTIONS.items():
+        source = notebook_section(framework, section)
+        if exercises:
+            source = blank_exercises(framework, source)
+        cells.append(
+            markdown(
+                f"### {label}: {heading}\n\n"
+                f"Explained on the course page {page_link(page)}."
             )
-            cells.append(nbformat.v4.new_code_cell(source))
+        )
+        cells.append(code(source))
+        if (framework, section) in CHECKS:
+            cells.append(
+                code(f"# Check the cell above\n{CHECKS[(framework, section)]}")
+            )
+    return cells
+
+
+SIDE_BY_SIDE = """\
+import json
+from pathlib import Path
+
+for framework in ("keras", "pytorch"):
+    path = Path("runs", framework, "metrics.json")
+    if not path.exists():
+        print(f"{framework:8} not run yet: run its part to see its results here")
+        continue
+    metrics = json.loads(path.read_text())
+    test, epochs = metrics["test"], metrics["config"]["epochs"]
+    print(
+        f"{framework:8} {epochs} epochs: test accuracy "
+        f"{test['accuracy']:.2%}, test loss {test['loss']:.4f}"
+    )"""
+
+
+def assemble(exercises=False, results=None):
+    """The notebook as nbformat cells, not executed.
+
+    `results` are the figures of the executed solution (see `results_of`),
+    quoted by the introduction.
+    """
+    cells = [introduction(exercises, results), *setup_cells()]
+    for part, (framework, label) in enumerate(FRAMEWORKS.items(), start=1):
+        cells += part_cells(part, framework, label, exercises)
     cells.append(
         markdown(
             """
@@ -243,23 +585,7 @@ def assemble(exercises=False):
             """
         )
     )
-    cells.append(
-        nbformat.v4.new_code_cell(
-            textwrap.dedent(
-                """\
-                import json
-
-                for framework in ("keras", "pytorch"):
-                    with open(f"runs/{framework}/metrics.json") as file:
-                        metrics = json.load(file)
-                    test, epochs = metrics["test"], metrics["config"]["epochs"]
-                    print(
-                        f"{framework:8} {epochs} epochs: test accuracy "
-                        f"{test['accuracy']:.2%}, test loss {test['loss']:.4f}"
-                    )"""
-            )
-        )
-    )
+    cells.append(code(SIDE_BY_SIDE))
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {
         "name": "python3",
@@ -273,23 +599,22 @@ def assemble(exercises=False):
     return notebook
 
 
-def execute(notebook, timeout=600):
+def execute(notebook, timeout=600, work_dir=None):
     """Run every cell in a fresh kernel, in a temporary working folder."""
-    # The kernel gets this process's environment (the loader reads MNIST_DIR),
-    # without TensorFlow's start-up messages in the outputs.
-    environment = dict(os.environ)
-    environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with tempfile.TemporaryDirectory() as work_dir:
+    # The kernel gets this process's environment (the loader reads MNIST_DIR).
+    with tempfile.TemporaryDirectory() as temporary:
         client = NotebookClient(
             notebook,
             timeout=timeout,
             kernel_name="python3",
-            resources={"metadata": {"path": work_dir}},
+            resources={"metadata": {"path": work_dir or temporary}},
         )
-        client.execute(env=environment)
+        client.execute(env=dict(os.environ))
     for cell in notebook.cells:
-        cell.get("metadata", {}).pop("execution", None)
-        for output in cell.get("outputs", []):
+        if cell.cell_type != "code":
+            continue
+        cell.metadata.pop("execution", None)
+        for output in cell.outputs:
             # Keras prints its summary through rich, as HTML and as text with
             # terminal colours, fixed colours unreadable on one of the site's
             # colour schemes: keep the plain text, without the colour codes.
@@ -299,7 +624,13 @@ def execute(notebook, timeout=600):
             if "text/plain" in data:
                 data["text/plain"] = ANSI_COLOUR.sub("", data["text/plain"])
             if "text" in output:
-                output["text"] = ANSI_COLOUR.sub("", output["text"])
+                text = ANSI_COLOUR.sub("", output["text"])
+                output["text"] = TENSORFLOW_START_UP.sub("", text)
+        cell.outputs = [
+            output
+            for output in cell.outputs
+            if output.get("output_type") != "stream" or output["text"]
+        ]
     return notebook
 
 
@@ -316,8 +647,13 @@ def main():
     parser.parse_args()
     print("notebook: executing the solution edition ...", flush=True)
     solution = execute(assemble())
+    results = results_of(solution)
+    if set(results) != set(FRAMEWORKS):
+        raise SystemExit(f"notebook: the solution's last cell printed {results}")
+    # The introduction quotes what this run produced.
+    solution.cells[0].source = assemble(results=results).cells[0].source
     write(solution, SOLUTION)
-    write(assemble(exercises=True), EXERCISES)
+    write(assemble(exercises=True, results=results), EXERCISES)
     print(f"notebook: wrote {SOLUTION.name} and {EXERCISES.name} in {NOTEBOOK_DIR}")
 
 

@@ -1,0 +1,357 @@
+"""Checks for the exercises of the course notebook.
+
+Each check tries what you wrote on a small fixed case and prints a verdict:
+right, or what is wrong with a hint for the usual mistake. Nothing is hidden:
+this file is the whole of it. The notebook writes it next to itself
+(tools/build_notebooks.py copies it in), so it needs neither the course's
+repository nor a network.
+
+Each framework is imported inside its own checks, so the Keras part runs
+without PyTorch installed and the other way round.
+"""
+
+import math
+
+import numpy as np
+
+# A fixed case: 4 "images" of 784 features in [0, 1], 3 rows of 10 logits and
+# their labels. Fixed seeds: the same case on every run and every machine.
+INPUTS = np.random.default_rng(0).random((4, 784), dtype=np.float32)
+LOGITS = np.random.default_rng(1).normal(0, 3, (3, 10)).astype(np.float32)
+LABELS = np.array([3, 0, 7])
+# With a softmax inside the model and another inside the loss, the loss's input
+# is a probability vector: its smallest possible value, for 10 classes, is
+# -log(e / (e + 9)), reached by a one-hot vector.
+SOFTMAX_TWICE_FLOOR = math.log((math.e + 9) / math.e)
+SOFTMAX_TWICE = (
+    f"the softmax is applied twice, and the loss can never fall below "
+    f"{SOFTMAX_TWICE_FLOOR:.2f}: the model learns slowly and ends worse"
+)
+
+
+def cross_entropy(logits, labels):
+    """The mean cross-entropy of logits and class indices, in NumPy."""
+    logits = np.asarray(logits, dtype=np.float64)
+    log_sum = np.log(np.exp(logits).sum(axis=1))
+    return float(np.mean(log_sum - logits[np.arange(len(labels)), labels]))
+
+
+def softmax(logits):
+    exponentials = np.exp(np.asarray(logits, dtype=np.float64))
+    return exponentials / exponentials.sum(axis=1, keepdims=True)
+
+
+def report(what, problems):
+    """Print the verdict: right, or each problem with its hint."""
+    if not problems:
+        print(f"✔ {what}: right.")
+        return
+    print(f"✘ {what}: not yet.")
+    for problem in problems:
+        print(f"  - {problem}")
+
+
+def looks_like_probabilities(outputs):
+    """Rows of non-negative numbers that each sum to 1: a softmax's output."""
+    outputs = np.asarray(outputs, dtype=np.float64)
+    return bool((outputs >= 0).all() and np.allclose(outputs.sum(axis=1), 1, atol=1e-4))
+
+
+def layer_problems(sizes, activations_missing, hidden_units):
+    """What is wrong with the (in, out) sizes of the two dense layers."""
+    expected = [(784, hidden_units), (hidden_units, 10)]
+    if len(sizes) != 2:
+        return [
+            f"{len(sizes)} dense layers: the course's model has two, a hidden "
+            f"layer of {hidden_units} units and an output layer of 10."
+        ]
+    problems = []
+    if sizes[0] != expected[0]:
+        problems.append(
+            f"the hidden layer maps {sizes[0][0]} -> {sizes[0][1]}, not 784 -> "
+            f"{hidden_units} (args.hidden_units)."
+        )
+    if sizes[1][1] != 10:
+        problems.append(
+            f"the output layer has {sizes[1][1]} outputs, not 10: one logit per digit."
+        )
+    if activations_missing:
+        problems.append(
+            "no ReLU after the hidden layer: without it the two layers compose "
+            "into a single linear map, no better than one layer."
+        )
+    return problems
+
+
+# Keras
+
+
+def check_keras_model(model, hidden_units):
+    import keras
+
+    if not isinstance(model, keras.Model):
+        report("model", [f"`model` is a {type(model).__name__}, not a Keras model."])
+        return
+    try:
+        outputs = keras.ops.convert_to_numpy(model(INPUTS))
+    except Exception as error:  # any error: say which, with the likely cause
+        report("model", [f"it fails on 4 images of 784 features: {error}"])
+        return
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    sizes = [(layer.kernel.shape[0], layer.units) for layer in dense]
+    no_relu = len(dense) == 2 and dense[0].activation.__name__ != "relu"
+    problems = layer_problems(sizes, no_relu, hidden_units)
+    if outputs.shape == (4, 10) and looks_like_probabilities(outputs):
+        problems.append(
+            "the outputs are probabilities (each row sums to 1): the model ends "
+            "with a softmax. Leave the output layer linear (logits): the loss, "
+            "told from_logits=True, applies the softmax itself. On the TensorFlow "
+            "backend Keras notices a final softmax activation, warns and uses the "
+            "logits underneath; do not count on it (the course's Pitfalls page)."
+        )
+    report("model", problems)
+
+
+def check_keras_loss(loss_function):
+    expected = cross_entropy(LOGITS, LABELS)
+    if isinstance(loss_function, str):
+        report(
+            "loss",
+            [
+                f"{loss_function!r} is a name: Keras makes it a loss with "
+                "from_logits=False, which reads the model's outputs as probabilities. "
+                "Create keras.losses.SparseCategoricalCrossentropy(from_logits=True)."
+            ],
+        )
+        return
+    try:
+        value = float(loss_function(LABELS, LOGITS))
+    except Exception as error:  # any error: say which, with the likely cause
+        report(
+            "loss",
+            [
+                f"it fails on integer labels and 10 logits per image: {error}. "
+                "The labels are class indices (0 to 9), not one-hot vectors: "
+                "that is the Sparse categorical cross-entropy."
+            ],
+        )
+        return
+    problems = []
+    if not math.isclose(value, expected, rel_tol=1e-4):
+        if getattr(loss_function, "get_config", dict)().get("from_logits") is False:
+            problems.append(
+                f"on fixed logits it gives {value:.4f}, not the cross-entropy "
+                f"{expected:.4f}: without from_logits=True Keras reads the logits as "
+                "probabilities. Pass from_logits=True."
+            )
+        else:
+            problems.append(
+                f"on fixed logits and labels it gives {value:.4f}, not the "
+                f"cross-entropy {expected:.4f}: use "
+                "keras.losses.SparseCategoricalCrossentropy(from_logits=True)."
+            )
+    report("loss", problems)
+
+
+def check_keras_training(history, epoch_seconds, keep_best, args):
+    if not isinstance(history, dict) or "loss" not in history:
+        report("training", ["`history` should be what model.fit(...) returns."])
+        return
+    problems = []
+    if len(history["loss"]) != args.epochs:
+        problems.append(
+            f"it trained {len(history['loss'])} epochs, not args.epochs "
+            f"({args.epochs}): pass epochs=args.epochs."
+        )
+    if "val_loss" not in history:
+        problems.append("no validation loss: pass validation_data=(x_val, y_val).")
+    if len(epoch_seconds) != len(history["loss"]) or keep_best.model is None:
+        problems.append(
+            "the callbacks did not run: pass callbacks=[EpochTimer(), keep_best]."
+        )
+    if not all(math.isfinite(value) for value in history["loss"]):
+        problems.append("the training loss is not a finite number.")
+    report("training", problems)
+
+
+def check_keras_evaluation(test_loss, test_accuracy, model, x_test, y_test):
+    import keras
+
+    logits = keras.ops.convert_to_numpy(model.predict(x_test, verbose=0))
+    loss = cross_entropy(logits, y_test)
+    accuracy = float(np.mean(logits.argmax(axis=1) == y_test))
+    problems = []
+    if not (math.isclose(test_loss, loss, rel_tol=1e-3, abs_tol=1e-4)):
+        if math.isclose(test_loss, accuracy, abs_tol=1e-4):
+            problems.append(
+                "test_loss and test_accuracy are swapped: evaluate returns the "
+                "loss first, then the metrics."
+            )
+        else:
+            problems.append(
+                f"test_loss is {test_loss:.4f}; the model's loss on the test set is "
+                f"{loss:.4f}: evaluate on x_test and y_test."
+            )
+    elif not math.isclose(test_accuracy, accuracy, abs_tol=1e-4):
+        problems.append(
+            f"test_accuracy is {test_accuracy}; the model's accuracy on the test "
+            f"set is {accuracy:.4f} (a fraction, not a percentage)."
+        )
+    report("evaluation", problems)
+
+
+# PyTorch
+
+
+def check_pytorch_model(model, hidden_units):
+    import torch
+    from torch import nn
+
+    if not isinstance(model, nn.Module):
+        report(
+            "model",
+            [
+                f"`model` is a {type(model).__module__}.{type(model).__name__}, "
+                "not a PyTorch nn.Module: define class MLP(nn.Module), then "
+                "model = MLP(args.hidden_units)."
+            ],
+        )
+        return
+    x = torch.from_numpy(INPUTS)
+    try:
+        with torch.no_grad():
+            outputs, at_zero = model(torch.cat([x, -x])), model(torch.zeros(1, 784))
+    except Exception as error:  # any error: say which, with the likely cause
+        report("model", [f"it fails on 4 images of 784 features: {error}"])
+        return
+    linear = [layer for layer in model.modules() if isinstance(layer, nn.Linear)]
+    sizes = [(layer.in_features, layer.out_features) for layer in linear]
+    # A model without a non-linearity is affine: f(x) + f(-x) = 2 f(0).
+    affine = torch.allclose(outputs[:4] + outputs[4:], 2 * at_zero, atol=1e-4)
+    problems = layer_problems(sizes, len(linear) == 2 and affine, hidden_units)
+    if outputs.shape == (8, 10) and looks_like_probabilities(outputs.numpy()):
+        problems.append(
+            "the outputs are probabilities (each row sums to 1): forward applies "
+            "a softmax. Return the logits: nn.CrossEntropyLoss applies log-softmax "
+            f"itself. With both, {SOFTMAX_TWICE}."
+        )
+    report("model", problems)
+
+
+def check_pytorch_loss(loss_function):
+    import torch
+    from torch import nn
+
+    logits, labels = torch.from_numpy(LOGITS), torch.from_numpy(LABELS)
+    expected = cross_entropy(LOGITS, LABELS)
+    try:
+        value = float(loss_function(logits, labels))
+    except Exception as error:  # any error: say which, with the likely cause
+        report(
+            "loss",
+            [
+                f"it fails on (logits, class indices): {error}. Use "
+                "nn.CrossEntropyLoss(), which takes the labels as int64 indices."
+            ],
+        )
+        return
+    problems = []
+    if isinstance(loss_function, nn.NLLLoss):
+        problems.append(
+            "nn.NLLLoss expects log-probabilities and only picks -input[label]: "
+            "on logits it is not a cross-entropy. Use nn.CrossEntropyLoss()."
+        )
+    elif math.isclose(value, cross_entropy(softmax(LOGITS), LABELS), rel_tol=1e-4):
+        problems.append(
+            f"it applies a softmax before the cross-entropy: {SOFTMAX_TWICE}. "
+            "nn.CrossEntropyLoss takes the logits as they are."
+        )
+    elif not math.isclose(value, expected, rel_tol=1e-4):
+        problems.append(
+            f"on fixed logits and labels it gives {value:.4f}, not the "
+            f"cross-entropy {expected:.4f}: use nn.CrossEntropyLoss()."
+        )
+    report("loss", problems)
+
+
+def check_pytorch_evaluate(evaluate):
+    import torch
+    from torch import nn
+
+    # A small fixed model with dropout: in training mode its outputs change
+    # from call to call, in evaluation mode they do not.
+    generator = torch.Generator().manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 10), nn.Dropout(0.5))
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) / 10)
+    x, y = torch.from_numpy(INPUTS), torch.tensor([0, 1, 2, 3])
+    model.eval()
+    with torch.no_grad():
+        logits = model(x).numpy()
+    expected_loss = cross_entropy(logits, y.numpy())
+    expected_accuracy = float(np.mean(logits.argmax(axis=1) == y.numpy()))
+    model.train()  # as the training loop leaves it
+    try:
+        loss, accuracy = evaluate(model, x, y)
+    except Exception as error:  # any error: say which, with the likely cause
+        report("evaluate", [f"evaluate(model, x, y) fails: {error}"])
+        return
+    problems = []
+    if not isinstance(loss, float) or not isinstance(accuracy, float):
+        problems.append(
+            f"it returns {type(loss).__name__} and {type(accuracy).__name__}, not "
+            "two Python floats: end each with .item()."
+        )
+    elif model.training or not math.isclose(loss, expected_loss, rel_tol=1e-4):
+        problems.append(
+            f"on a fixed model with dropout the loss is {loss:.4f}, not "
+            f"{expected_loss:.4f}: the model was in training mode (dropout on). "
+            "Call model.eval() before computing the logits."
+        )
+    elif not math.isclose(accuracy, expected_accuracy, abs_tol=1e-6):
+        problems.append(
+            f"accuracy is {accuracy}, not {expected_accuracy}: the fraction of "
+            "images whose largest logit (argmax over dim=1) is the label."
+        )
+    report("evaluate", problems)
+
+
+def check_pytorch_training(model, optimizer, loss_function, logits, loss, y_batch):
+    """The last batch's step, read from what it left behind.
+
+    The gradient of the output layer's bias is the sum over the batch of the
+    loss's gradient with respect to the logits: it can be recomputed from the
+    last batch's logits alone and compared with what backward() stored.
+    """
+    import torch
+
+    problems = []
+    if not torch.is_tensor(loss) or loss.grad_fn is None:
+        report(
+            "training step",
+            [
+                "`loss` should be the tensor loss_function(logits, y_batch), still "
+                "attached to the graph (no .item() before backward())."
+            ],
+        )
+        return
+    if not optimizer.state:
+        problems.append(
+            "the optimizer never updated the weights: call loss.backward() then "
+            "optimizer.step(), with optimizer.zero_grad() before backward(), "
+            "not between the two."
+        )
+    bias = [p for p in model.parameters() if p.shape == (10,)][-1]
+    if not problems and bias.grad is not None:
+        # None: zero_grad() ran last in the step, which is right too.
+        z = logits.detach().clone().requires_grad_(True)
+        loss_function(z, y_batch).backward()
+        expected = z.grad.sum(dim=0)
+        if not torch.allclose(bias.grad, expected, rtol=1e-3, atol=1e-6):
+            problems.append(
+                "the stored gradients are not the last batch's: PyTorch adds each "
+                "backward() to .grad, so they add up across batches. Call "
+                "optimizer.zero_grad() before loss.backward()."
+            )
+    report("training step", problems)
