@@ -10,7 +10,7 @@ export MNIST_DIR
 export NO_MKDOCS_2_WARNING := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help serve build test test-fast chromium artifacts bench parity notebook stale export scale lint format clean
+.PHONY: help serve build test test-fast chromium artifacts seeds exercises bench parity notebook stale export scale lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,9 +53,16 @@ test: $(VENV)/.installed $(BROWSER_TESTS)/node_modules/.installed chromium ## in
 test-fast: $(VENV)/.installed ## the test suite without the slow tests
 	$(BIN)/python -m pytest -m "not slow"
 
-artifacts: $(VENV)/.installed ## retrain both models, regenerate every result in docs/generated/ and the notebooks
+artifacts: $(VENV)/.installed ## retrain both models, regenerate docs/generated/, the seed study, the exercises' results and the notebooks
 	$(BIN)/python -m tools.retrain
+	$(MAKE) seeds exercises
 	$(MAKE) notebook
+
+seeds: $(VENV)/.installed ## train both models with several seeds; the seed study in docs/seeds/
+	$(BIN)/python -m tools.seed_study
+
+exercises: $(VENV)/.installed ## run every solution of the Exercises page; results in docs/exercises/
+	$(BIN)/python -m tools.exercises
 
 bench: $(VENV)/.installed ## benchmark Keras (two backends) and PyTorch; results in docs/benchmark/
 	$(BIN)/python -m tools.benchmark

@@ -52,6 +52,22 @@ RESULT_SETS = {
             ),
         ),
         ResultSet(
+            "seeds",
+            "seeds",
+            (*PROGRAMS, "tools/course.py", "tools/seed_study.py"),
+        ),
+        ResultSet(
+            "exercises",
+            "exercises",
+            (
+                *PROGRAMS,
+                "code/keras_exercises.py",
+                "code/pytorch_exercises.py",
+                "tools/course.py",
+                "tools/exercises.py",
+            ),
+        ),
+        ResultSet(
             "benchmark",
             "bench",
             (

@@ -1,9 +1,10 @@
 """Variables and macros for the pages (mkdocs-macros-plugin).
 
 Every number a page shows comes from the files the retrain step wrote in
-docs/generated/, or `make bench`, `make export` and `make scale` in
-docs/benchmark/, docs/deployment/ and docs/scaling/; nothing here computes a
-result, it only reads and formats.
+docs/generated/, or `make seeds`, `make exercises`, `make bench`, `make export`
+and `make scale` in docs/seeds/, docs/exercises/, docs/benchmark/,
+docs/deployment/ and docs/scaling/; nothing here trains or measures, it only
+reads, compares and formats.
 """
 
 import json
@@ -50,8 +51,8 @@ def define_env(env):
     env.variables["parity"] = json.loads(
         (GENERATED_DIR / "parity.json").read_text(encoding="utf-8")
     )
-    # Written by `make export` and `make scale`.
-    for name in ("deployment", "scaling"):
+    # Written by `make seeds`, `make exercises`, `make export` and `make scale`.
+    for name in ("seeds", "exercises", "deployment", "scaling"):
         path = GENERATED_DIR.parent / name / f"{name}.json"
         env.variables[name] = json.loads(path.read_text(encoding="utf-8"))
     env.variables["playground"] = {
@@ -67,7 +68,8 @@ def define_env(env):
     env.variables["training_images"] = training_images()
     env.variables["results"] = results
     env.variables["figures"] = figures
-    env.variables["hyperparameters"] = results["keras"]["config"]
+    env.variables["hyperparameters"] = hyperparameters = results["keras"]["config"]
+    parity = env.variables["parity"]
     for framework in FRAMEWORKS:
         env.variables[f"{framework}_lines"] = lines_of_code(
             CODE_DIR / f"{framework}_mlp.py"
@@ -100,6 +102,94 @@ def define_env(env):
     def median_epoch_seconds(framework):
         """Median wall time of one epoch (training and validation), in seconds."""
         return f"{statistics.median(results[framework]['epoch_seconds']):.1f}"
+
+    seeds = env.variables["seeds"]
+
+    def points(fraction, digits=2):
+        """0.0012 -> '0.12' (percentage points)."""
+        return f"{fraction * 100:.{digits}f}"
+
+    @env.macro
+    def seed_table():
+        """The seed study: each seed's test accuracy, and mean, spread and range."""
+        header = " | ".join(f"seed {seed}" for seed in seeds["seeds"])
+        rows = [
+            f"| framework | {header} | mean | standard deviation | min | max |",
+            "| --- |" + " ---: |" * (len(seeds["seeds"]) + 4),
+        ]
+        for framework, label in FRAMEWORKS.items():
+            found = seeds["frameworks"][framework]
+            cells = " | ".join(percent(value) for value in found["accuracies"])
+            rows.append(
+                f"| {label} | {cells} | {percent(found['mean'])} | "
+                f"{points(found['std'])} points | {percent(found['min'])} | "
+                f"{percent(found['max'])} |"
+            )
+        return "\n".join(rows)
+
+    @env.macro
+    def seed_verdict():
+        """The difference of the means with its interval, and what it says."""
+        found = seeds["difference"]
+        count = len(seeds["seeds"])
+        sentence = (
+            f"Over {count} seeds per framework, the mean test accuracy of Keras "
+            f"minus that of PyTorch is {points(found['difference'], 3)} points, "
+            f"with a {found['confidence']:.0%} Welch t interval from "
+            f"{points(found['low'], 3)} to {points(found['high'], 3)} points"
+        )
+        if found["low"] <= 0 <= found["high"]:
+            return (
+                sentence + ". The interval contains zero: these runs cannot tell "
+                "the two frameworks' accuracy apart."
+            )
+        higher = "Keras" if found["difference"] > 0 else "PyTorch"
+        return (
+            sentence + f". The interval excludes zero: on average {higher} scores "
+            "higher here, by a fraction of a point."
+            if abs(found["difference"]) < 0.01
+            else sentence + f". The interval excludes zero: {higher} scores higher."
+        )
+
+    @env.macro
+    def seed_gap():
+        """The lecture runs' gap (seed 0) against the spread between seeds."""
+        gap = abs(
+            results["keras"]["test"]["accuracy"]
+            - results["pytorch"]["test"]["accuracy"]
+        )
+        ranges = {
+            framework: found["max"] - found["min"]
+            for framework, found in seeds["frameworks"].items()
+        }
+        widest = max(ranges.values())
+        comparison = "no larger than" if gap <= widest else "larger than"
+        return (
+            f"the lecture runs (seed {hyperparameters['seed']}) end "
+            f"{points(gap)} points of test accuracy apart, {comparison} the "
+            f"range that one framework covers over its {len(seeds['seeds'])} "
+            f"seeds ({points(ranges['keras'])} points for Keras, "
+            f"{points(ranges['pytorch'])} for PyTorch)"
+        )
+
+    @env.macro
+    def adam_drift():
+        """How much of Adam's drift between the frameworks is epsilon's."""
+        experiments = parity["experiments"]
+        default, same, negligible = (
+            experiments[name]["max_weight_difference"]
+            for name in (
+                "adam_default_epsilon",
+                "adam_same_epsilon",
+                "adam_negligible_epsilon",
+            )
+        )
+        return (
+            f"Adam's weights end {default:.3f} apart (largest difference) with "
+            f"each framework's default epsilon; the same epsilon in both shrinks "
+            f"that by {1 - same / default:.0%} (to {same:.3f}), a negligible one "
+            f"by {1 - negligible / default:.0%} (to {negligible:.3f})"
+        )
 
     @env.macro
     def earlier_code(*sections):

@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.colors import LogNorm
 
 from mnist_data import MnistError, load_mnist
-from tools.course import FRAMEWORKS
+from tools.course import FRAMEWORKS, training_images
 from tools.figure_style import THEMES, draw_in_both_themes
 
 DIGIT_COUNT = 24
@@ -246,14 +246,47 @@ def main():
     draw_in_both_themes(args.results_dir / "figures", draw)
 
     both_wrong = np.intersect1d(wrong["keras"], wrong["pytorch"]).size
+    # Pixels that are zero in every image the models train on: their input
+    # weights get a zero gradient, so no optimizer moves them.
+    training = x_train[: training_images()].reshape(-1, 784)
+    always_zero = ~training.any(axis=0).reshape(28, 28)
+    border = np.ones((28, 28), bool)
+    border[1:-1, 1:-1] = False
+    pixels = {
+        "training_images": len(training),
+        "always_zero": int(always_zero.sum()),
+        "border": int(border.sum()),
+        "border_always_zero": int((always_zero & border).sum()),
+    }
+    curves = {}
+    for framework in FRAMEWORKS:
+        history = metrics[framework]["history"]
+        loss, val_loss = history["loss"], history["val_loss"]
+        curves[framework] = {
+            "loss_first": loss[0],
+            "loss_last": loss[-1],
+            "loss_falls_every_epoch": all(
+                later < earlier for earlier, later in zip(loss, loss[1:], strict=False)
+            ),
+            "val_loss_min": min(val_loss),
+            "val_loss_min_epoch": val_loss.index(min(val_loss)) + 1,
+            "val_loss_last": val_loss[-1],
+        }
     sample_labels = ", ".join(map(str, y_train[:DIGIT_COUNT]))
     epochs = len(metrics["keras"]["history"]["loss"])
     alt = {
         "sample-digits": "The first 24 handwritten digits of the MNIST training set, "
         f"28 by 28 pixels each, with their labels: {sample_labels}.",
         "training-curves": f"Two line charts over {epochs} epochs. Left, the loss of "
-        "Keras and PyTorch on the training and validation sets (log scale): training "
-        "loss falls steadily while validation loss levels off. Right, accuracy: "
+        "Keras and PyTorch on the training and validation sets (log scale): "
+        + "; ".join(
+            f"the training loss of {label} goes from {curves[fw]['loss_first']:.3f} to "
+            f"{curves[fw]['loss_last']:.4f}, its validation loss is lowest at epoch "
+            f"{curves[fw]['val_loss_min_epoch']} ({curves[fw]['val_loss_min']:.4f}) "
+            f"and ends at {curves[fw]['val_loss_last']:.4f}"
+            for fw, label in FRAMEWORKS.items()
+        )
+        + ". Right, accuracy: "
         + "; ".join(
             f"{label} ends at {metrics[fw]['history']['accuracy'][-1]:.1%} training "
             f"and {metrics[fw]['history']['val_accuracy'][-1]:.1%} validation accuracy"
@@ -277,7 +310,7 @@ def main():
     alt["parity"] = (
         f"Two charts over {parity['config']['steps']} training steps from the same "
         "initial weights. Left, the batch loss of Keras and PyTorch with SGD and with "
-        "Adam: the curves lie on top of each other. Right, the largest absolute "
+        "Adam, one curve per framework. Right, the largest absolute "
         "difference of the two losses so far, log scale: with SGD it stays below "
         f"{sgd['max_loss_difference']:.0e}; with Adam and the default epsilons it "
         f"reaches {adam['max_loss_difference']:.0e}."
@@ -293,19 +326,24 @@ def main():
         alt[f"misclassified-{framework}"] = (
             f"The first {min(DIGIT_COUNT, len(wrong[framework]))} of the "
             f"{len(wrong[framework])} test digits the {label} model gets wrong, each "
-            "titled true digit, arrow, predicted digit; many are badly written or "
-            f"ambiguous. {both_wrong} digits fool both models."
+            f"titled true digit, arrow, predicted digit. {both_wrong} test digits "
+            "fool both models."
         )
         alt[f"hidden-weights-{framework}"] = (
             "The 784 input weights of each of the first 16 hidden units of the "
             f"{label} model drawn as 28 by 28 images, red for positive and blue for "
-            "negative: speckled patterns with faint strokes; the border pixels, "
-            "which no digit touches, keep their random initial values."
+            f"negative. {pixels['always_zero']} of the 784 pixels are zero in all "
+            f"{pixels['training_images']:,} training images "
+            f"({pixels['border_always_zero']} of the {pixels['border']} on the "
+            "outer edge): their weights get no gradient and keep their initial "
+            "values."
         )
     summary = {
         "alt": alt,
         "misclassified": {fw: int(len(wrong[fw])) for fw in FRAMEWORKS},
         "misclassified_by_both": int(both_wrong),
+        "pixels": pixels,
+        "curves": curves,
     }
     (args.results_dir / "figures.json").write_text(json.dumps(summary, indent=2) + "\n")
 

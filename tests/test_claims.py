@@ -1,0 +1,243 @@
+"""The guard: no page states a measured outcome by hand.
+
+The rule, applied to the prose of every page (docs/*.md, docs/lectures/*.md),
+that is the Markdown outside fenced code blocks, inline code, Jinja
+expressions and tags (`{{ ... }}`, `{% ... %}`), link targets and HTML tags:
+
+1. No number typed in the prose, except the constants of the problem and of
+   the frameworks' definitions listed in CONSTANTS (each with its reason),
+   version numbers, issue numbers, and the numbering of headings, lists and
+   exercises. A measured number comes through a macro.
+2. A sentence with a word that states an outcome (OUTCOME_WORDS: "same
+   accuracy", "faster", "drops", "hardest", "levels off", "about a
+   minute"...) also contains a value read from the results (a `{{ ... }}`
+   expression) or a link to an outside source; a question is not a claim.
+3. In the code blocks typed on a page (not those included from code/), a
+   comment holds no number: a value printed by the code belongs in its output,
+   read from the results.
+"""
+
+import re
+
+import pytest
+
+from conftest import PROJECT_DIR
+
+DOCS_DIR = PROJECT_DIR / "docs"
+PAGES = sorted(DOCS_DIR.glob("*.md")) + sorted((DOCS_DIR / "lectures").glob("*.md"))
+
+# Phrases with numbers that are not results: constants of MNIST, of the
+# models' definitions, of the demonstrations' inputs, or formulas.
+CONSTANTS = (
+    "784",  # 28 × 28 pixels per image
+    "28 × 28",
+    "20 × 20",  # MNIST's digits are size-normalised into a 20 × 20 box
+    "(60000, 28, 28)",  # MNIST's training set, as loaded
+    "(60000, 784)",
+    "10,000 test",  # MNIST's test set
+    "10 outputs",  # ten digits
+    "× 10 weights and 10",
+    "0 to 255",  # uint8 pixels
+    "0 to 1",
+    "[0, 1]",
+    "by 255",
+    "8 bits",  # the Playground's export format
+    "√(6 / (fan_in + fan_out))",  # the initialisers' formulas
+    "√(1 / fan_in)",
+    "a = √5",
+    "log(1 + 9/e)",  # the Pitfalls page's bound, for ten classes
+    "10⁻⁶",  # the Adam demonstration's gradient, set in code/*_pitfalls.py
+    "4 × batch × parameters",  # rules of thumb for the arithmetic of a step
+    "6 × batch × parameters",
+    "2048 × 2048",  # the size of the benchmark's matrix product
+    "10,000 training images",  # the benchmark's original-lecture comparison
+    "loss on 1,000 test images",  # the pitfalls' evaluation subset
+    "exit code 1",
+    "worker 0",  # worker indices in TF_CONFIG
+    "= 0 on the first machine and 1 on the second",
+)
+ALLOWED_PATTERNS = (
+    r"^#+ \d+\.",  # numbered headings: "# 1. Data"
+    r"^\s*\d+\. ",  # ordered lists
+    r"\*\*\d+\.\d+\*\*",  # exercise numbers: **1.1**
+    r"[Ee]xercise \d+\.\d+",
+    r"(?:Python|PyTorch|Keras|TensorFlow|Keras') \d+(?:\.\d+)*",  # versions
+    r"#\d+",  # issue numbers
+    r", (?:19|20)\d\d\]",  # the year of a cited paper: [Author, 2010](...)
+)
+NUMBER = re.compile(r"(?<![\w.\-/#])\d+(?:[.,]\d+)*(?![\w])")
+
+OUTCOME_WORDS = (
+    "same accuracy",
+    "same test accuracy",
+    "reach the same",
+    "faster",
+    "slower",
+    "slows",
+    "drops",
+    "hardest",
+    "levels off",
+    "level off",
+    "unstable",
+    "minute",
+    "far more",
+    "by less than",
+    "drift apart",
+    "drifts apart",
+    "none on accuracy",
+    "hardly matters",
+    "wins",
+    "puzzle",
+    "invisible",
+    "blank",
+    "no digit touches",
+)
+
+
+def strip_markup(text):
+    """The page's prose: what a reader reads as typed text."""
+    text = re.sub(r"<!--.*?-->", " ", text, flags=re.DOTALL)
+    text = re.sub(r"\{%.*?%\}", " ", text, flags=re.DOTALL)
+    text = re.sub(r"\{\{.*?\}\}", " {{VALUE}} ", text, flags=re.DOTALL)
+    lines, fence = [], None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if fence:
+            if stripped.startswith(fence):
+                fence = None
+            lines.append("")
+            continue
+        if match := re.match(r"(`{3,}|~{3,})", stripped):
+            fence = match.group(1)
+            lines.append("")
+            continue
+        lines.append(line)
+    text = "\n".join(lines)
+    text = re.sub(r"``.*?``|`[^`\n]*`", " CODE ", text)
+    text = re.sub(r"\]\((https?://[^)]*)\)", r"] {{SOURCE}} ", text)
+    text = re.sub(r"\]\([^)]*\)", "]", text)
+    text = re.sub(r"<[^>]+>", " ", text)
+    return text
+
+
+def hand_numbers(text):
+    """Numbers typed in the prose that no rule allows."""
+    found = []
+    for line in strip_markup(text).splitlines():
+        for constant in sorted(CONSTANTS, key=len, reverse=True):
+            line = line.replace(constant, " ")
+        for pattern in ALLOWED_PATTERNS:
+            line = re.sub(pattern, " ", line)
+        found += [
+            f"{match.group(0)} in: {line.strip()}" for match in NUMBER.finditer(line)
+        ]
+    return found
+
+
+def sentences(text):
+    """The prose's sentences, paragraph by paragraph (table rows count as one)."""
+    for paragraph in re.split(r"\n\s*\n|\n(?=\s*[|-] )", strip_markup(text)):
+        yield from re.split(r"(?<=[.!:;])\s+(?=[A-Z(])", " ".join(paragraph.split()))
+
+
+def hand_outcomes(text):
+    """Sentences stating an outcome without a value from the results or a source."""
+    found = []
+    for sentence in sentences(text):
+        lowered = sentence.lower()
+        if not any(word in lowered for word in OUTCOME_WORDS):
+            continue
+        if "{{VALUE}}" in sentence or "{{SOURCE}}" in sentence:
+            continue
+        if sentence.rstrip(' *"').endswith("?"):
+            continue
+        found.append(sentence)
+    return found
+
+
+def commented_numbers(text):
+    """Comments with numbers in the code blocks typed on the page."""
+    found, fence = [], None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if match := re.match(r"(`{3,}|~{3,})", stripped):
+            fence = None if fence else match.group(1)
+            continue
+        if not fence or "--8<--" in line or "{{" in line:
+            continue
+        comment = re.search(r"(?:^|\s)#\s(.*)", line)
+        if comment:
+            without_addresses = re.sub(r"\S+://\S+", " ", comment.group(1))
+            if re.search(r"\d", without_addresses):
+                found.append(stripped)
+    return found
+
+
+def violations(text):
+    return hand_numbers(text) + hand_outcomes(text) + commented_numbers(text)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_no_measured_outcome_typed_by_hand(page):
+    found = violations(page.read_text(encoding="utf-8"))
+    assert not found, (
+        f"{page.relative_to(PROJECT_DIR)} states what looks like a measured outcome "
+        "by hand; read it from the results through tools/macros.py, cite a source, "
+        "or add a true constant to CONSTANTS in tests/test_claims.py:\n"
+        + "\n".join(found)
+    )
+
+
+# The statements of issue 16, as they stood: each must fail the rule.
+BAD_EXAMPLES = (
+    "Adam drifts apart because its epsilon differs ([Parity](parity.md)).",
+    "The border pixels are blank in every MNIST digit, so their weights never "
+    "get a gradient.",
+    "Building a tensor one image at a time costs far more than the training itself.",
+    "With the same data, the frameworks reach the same accuracy: a gap that the "
+    "random initial weights can produce.",
+    "| initial weights | Glorot | Kaiming | none on accuracy |",
+    "Adam adapts its step per weight, so the accuracy changes by less than another "
+    "seed would.",
+    "Gradients add up: training becomes unstable and accuracy drops.",
+    "SGD needs a much larger step than Adam: try a learning rate of 0.1.",
+    "```python\nprint(x_train.mean(), x_train.std())  # about 0.13 and 0.31\n```",
+    "Training loss keeps falling while validation loss levels off.",
+    "Keras slows to 0.23x with two workers.",
+    "It trains the two models first (about a minute).",
+    "Both reach the same accuracy on this task: 98.26% and 98.20%.",
+    "Titled *true → predicted*. Many would puzzle a person too.",
+    "The second-hidden-layer model reaches 98.1% after 5 epochs.",
+)
+GOOD_EXAMPLES = (
+    "Each hidden unit has 784 input weights, drawn as a 28 × 28 image.",
+    "Keras reached {{ results.keras.test.accuracy | percent }}, the same accuracy "
+    "as {{ x }}.",
+    "Which digit is hardest?",
+    "Taking a softmax and a log separately is slower "
+    "([the docs](https://docs.pytorch.org/docs/stable/)).",
+    "## 1. Data",
+    '```python\n--8<-- "code/pytorch_mlp.py:data"\n```',
+)
+
+
+@pytest.mark.parametrize("example", BAD_EXAMPLES)
+def test_the_rule_catches_hand_typed_outcomes(example):
+    assert violations(example), example
+
+
+@pytest.mark.parametrize("example", GOOD_EXAMPLES)
+def test_the_rule_lets_values_from_results_and_constants_through(example):
+    assert not violations(example), violations(example)
+
+
+def test_figure_alt_texts_state_no_outcome_by_hand():
+    """The alt texts are written by tools/result_figures.py from the results;
+    an outcome word in them would be a conclusion typed into the code."""
+    import json
+
+    alt = json.loads((DOCS_DIR / "generated" / "figures.json").read_text())["alt"]
+    for name, text in alt.items():
+        found = [word for word in OUTCOME_WORDS if word in text.lower()]
+        found += [word for word in ("many are", "no digit") if word in text.lower()]
+        assert not found, f"alt text of {name}: {found}"
