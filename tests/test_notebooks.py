@@ -3,13 +3,16 @@ clean run of the current code, whose figures the introduction quotes; the
 Keras and PyTorch parts run on their own, in any order; every check passes a
 right answer and catches each named mistake with its hint."""
 
+import contextlib
 import itertools
 import json
+import os
 import re
 import textwrap
 
 import nbformat
 import pytest
+from nbclient import NotebookClient
 
 from conftest import run_program
 from tools import DOCS_DIR, build_notebooks, course
@@ -269,66 +272,148 @@ def until_check(cells, section):
     return cells[: check + 1]
 
 
-def part(notebook, framework, until=None):
-    """The set-up and one part, up to the check after section `until`."""
-    setup, parts = split(notebook)
-    cells = parts[framework]
-    notebook.cells = setup + (until_check(cells, until) if until else cells)
-    return notebook
-
-
-def checks_of(notebook):
+def part_sources(framework, answers):
+    """The quick exercise edition's code cells for one part, with `answers`
+    filled in: [(is it a check, source)], the part's own cells only."""
+    notebook = fill(quick(assemble(exercises=True)), framework, answers)
+    _, parts = split(notebook)
     return [
-        text_of(cell)
-        for cell in notebook.cells
-        if cell.source.startswith("# Check the cell above")
+        (cell.source.startswith("# Check the cell above"), cell.source)
+        for cell in code_cells(nbformat.v4.new_notebook(cells=parts[framework]))
     ]
 
 
-def run(notebook, tmp_path, mnist_dir, monkeypatch):
-    monkeypatch.setenv("MNIST_DIR", str(mnist_dir))
-    return build_notebooks.execute(notebook, work_dir=tmp_path)
+def exercise_span(framework, exercise, section):
+    """Where to run a mistake again: the code cells of a part (as numbered by
+    `part_sources`) from the one holding `exercise` to the check that follows
+    section `section`, so every cell the original run needed in between."""
+    _, parts = split(quick(assemble(exercises=True)))
+    cells = code_cells(nbformat.v4.new_notebook(cells=parts[framework]))
+    blank = exercise_regions(framework)[exercise][1]
+    start = next(i for i, cell in enumerate(cells) if blank in cell.source)
+    last = until_check(parts[framework], section)[-1]
+    end = next(i for i, cell in enumerate(cells) if cell is last)
+    assert start < end and cells[end].source.startswith("# Check the cell above")
+    return start, end + 1
+
+
+def verdicts_of(ran):
+    """The check cells' outputs among (is it a check, output) pairs."""
+    return [text for is_check, text in ran if is_check]
+
+
+def all_right(verdicts):
+    return bool(verdicts) and all(RIGHT in t and WRONG not in t for t in verdicts)
+
+
+class Kernel:
+    """One kernel that has run the set-up and one part of the quick exercise
+    edition filled with the solutions, as a student runs them; its cells can
+    then be run again, changed, in the same kernel."""
+
+    def __init__(self, framework, client, work_dir):
+        self.framework = framework
+        self.client = client
+        self.work_dir = work_dir
+        self.right = part_sources(framework, solutions(framework))
+        self.first_run = None
+
+    def run(self, source):
+        """Run one cell's source; its text output (CellExecutionError on error)."""
+        cell = nbformat.v4.new_code_cell(source)
+        self.client.nb.cells.append(cell)
+        self.client.execute_cell(cell, len(self.client.nb.cells) - 1)
+        return text_of(cell)
+
+    def run_all(self, cells):
+        """Run (is it a check, source) cells in order: (is it a check, output)."""
+        return [(is_check, self.run(source)) for is_check, source in cells]
+
+    def restore(self, start=0):
+        """Run the part's right cells again from `start` to its end: the state
+        of the first run, every check of the re-run saying right."""
+        verdicts = verdicts_of(self.run_all(self.right[start:]))
+        assert all_right(verdicts), verdicts
+
+
+def start_kernel(framework, work_dir, mnist_dir):
+    """A kernel (a context manager) that has run the set-up, then the part of
+    `framework` filled with the solutions, once."""
+    notebook = fill(quick(assemble(exercises=True)), framework, solutions(framework))
+    setup, _ = split(notebook)
+    client = NotebookClient(
+        nbformat.v4.new_notebook(),
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(work_dir)}},
+    )
+    client.reset_execution_trackers()
+
+    @contextlib.contextmanager
+    def running():
+        # The kernel gets this process's environment, and the MNIST files.
+        with client.setup_kernel(env=dict(os.environ, MNIST_DIR=str(mnist_dir))):
+            session = Kernel(framework, client, work_dir)
+            for cell in code_cells(nbformat.v4.new_notebook(cells=setup)):
+                session.run(cell.source)
+            session.first_run = session.run_all(session.right)
+            yield session
+
+    return running()
+
+
+@pytest.fixture(scope="module")
+def kernels(tmp_path_factory, mnist_dir):
+    """One kernel per framework for the whole module, each started when a test
+    first asks for it: framework -> Kernel."""
+    with contextlib.ExitStack() as stack:
+        started = {}
+
+        def kernel(framework):
+            if framework not in started:
+                work_dir = tmp_path_factory.mktemp(f"notebook-{framework}")
+                started[framework] = stack.enter_context(
+                    start_kernel(framework, work_dir, mnist_dir)
+                )
+            return started[framework]
+
+        yield kernel
+
+
+@pytest.fixture
+def kernel(request, kernels):
+    """The kernel of the framework a test is parametrized with."""
+    return kernels(request.param)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("framework", list(course.FRAMEWORKS))
-def test_the_exercises_filled_with_the_solutions_pass_every_check(
-    framework, tmp_path, mnist_dir, monkeypatch
-):
+@pytest.mark.parametrize("kernel", list(course.FRAMEWORKS), indirect=True)
+def test_the_exercises_filled_with_the_solutions_pass_every_check(kernel):
     """Each part alone after the set-up, as a student runs it: a check that
     rejected a right answer would fail here."""
-    notebook = quick(assemble(exercises=True))
-    notebook = part(fill(notebook, framework, solutions(framework)), framework)
-    executed = run(notebook, tmp_path, mnist_dir, monkeypatch)
-    verdicts = checks_of(executed)
-    expected = sum(checked == framework for checked, _ in build_notebooks.CHECKS)
+    verdicts = verdicts_of(kernel.first_run)
+    expected = sum(checked == kernel.framework for checked, _ in build_notebooks.CHECKS)
     assert len(verdicts) == expected
-    assert all(RIGHT in text and WRONG not in text for text in verdicts), verdicts
-    assert (tmp_path / "runs" / framework / "metrics.json").is_file()
+    assert all_right(verdicts), verdicts
+    assert (kernel.work_dir / "runs" / kernel.framework / "metrics.json").is_file()
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("framework", list(course.FRAMEWORKS))
-def test_running_a_training_cell_again_trains_from_the_same_fresh_weights(
-    framework, tmp_path, mnist_dir, monkeypatch
-):
+@pytest.mark.parametrize("kernel", list(course.FRAMEWORKS), indirect=True)
+def test_running_a_training_cell_again_trains_from_the_same_fresh_weights(kernel):
     """Twice the same training cell, in one kernel: the same losses, so the
     second run started over from the first run's initial weights."""
-    notebook = part(
-        quick(assemble()), framework, until=f"{course.FRAMEWORKS[framework]}: Training"
-    )
+    _, parts = split(quick(assemble()))
     training = next(
-        cell for cell in notebook.cells if cell.source.startswith("# Notebook only:")
+        cell.source
+        for cell in parts[kernel.framework]
+        if cell.source.startswith("# Notebook only:")
     )
-    # The part up to the training's check has run the training cell once.
+    # The training cell has run once; run the solution edition's again.
     show = 'print("losses:", history["loss"])'
-    notebook.cells += [
-        nbformat.v4.new_code_cell(show),
-        nbformat.v4.new_code_cell(training.source),
-        nbformat.v4.new_code_cell(show),
-    ]
-    executed = run(notebook, tmp_path, mnist_dir, monkeypatch)
-    first, second = (text_of(cell) for cell in executed.cells if cell.source == show)
+    first = kernel.run(show)
+    kernel.run(training)
+    second = kernel.run(show)
     assert first.startswith("losses: [") and first == second
 
 
@@ -480,33 +565,42 @@ MISTAKES = {
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mistake", list(MISTAKES))
-def test_each_common_mistake_is_caught_with_its_hint(
-    mistake, tmp_path, mnist_dir, monkeypatch
-):
+@pytest.mark.parametrize(
+    ("kernel", "mistake"),
+    [(framework, mistake) for mistake, (framework, *_) in MISTAKES.items()],
+    ids=list(MISTAKES),
+    indirect=["kernel"],
+)
+def test_each_common_mistake_is_caught_with_its_hint(kernel, mistake):
+    """The exercise's cell with the mistake, and the cells up to the check of
+    its section, run again after the right answers; then the right answer
+    again, which the checks accept."""
     framework, exercise, answer, section, hint = MISTAKES[mistake]
-    answers = solutions(framework) | {exercise: answer}
-    notebook = fill(quick(assemble(exercises=True)), framework, answers)
-    executed = run(
-        part(notebook, framework, until=section), tmp_path, mnist_dir, monkeypatch
-    )
-    verdict = checks_of(executed)[-1]
-    assert WRONG in verdict and hint in verdict, verdict
+    assert kernel.framework == framework
+    wrong = part_sources(framework, solutions(framework) | {exercise: answer})
+    start, end = exercise_span(framework, exercise, section)
+    assert wrong[start][1] != kernel.right[start][1]
+    assert [s for _, s in wrong[:start]] == [s for _, s in kernel.right[:start]]
+    try:
+        verdict = verdicts_of(kernel.run_all(wrong[start:end]))[-1]
+        assert WRONG in verdict and hint in verdict, verdict
+    finally:
+        kernel.restore(start)
 
 
 @pytest.mark.slow
-def test_a_blank_part_does_not_reuse_the_other_parts_objects(
-    tmp_path, mnist_dir, monkeypatch
-):
+@pytest.mark.parametrize("kernel", ["keras"], indirect=True)
+def test_a_blank_part_does_not_reuse_the_other_parts_objects(kernel):
     """Keras filled in and run, then the PyTorch part with its model left blank:
     the PyTorch model cell fails on `model`, not on the Keras model's methods."""
-    notebook = fill(quick(assemble(exercises=True)), "keras", solutions("keras"))
-    setup, parts = split(notebook)
-    notebook.cells = (
-        setup + parts["keras"] + until_check(parts["pytorch"], "PyTorch: The model")
-    )
-    with pytest.raises(Exception, match="name 'model' is not defined"):
-        run(notebook, tmp_path, mnist_dir, monkeypatch)
+    _, parts = split(quick(assemble(exercises=True)))
+    blank = until_check(parts["pytorch"], "PyTorch: The model")
+    try:
+        with pytest.raises(Exception, match="name 'model' is not defined"):
+            for cell in code_cells(nbformat.v4.new_notebook(cells=blank)):
+                kernel.run(cell.source)
+    finally:
+        kernel.restore()
 
 
 # TensorFlow, then PyTorch's compiler stack (which an optimizer's first use
