@@ -90,6 +90,7 @@ RESULT_SETS = {
                 "code/keras_export.py",
                 "code/pytorch_export.py",
                 "code/onnx_inference.py",
+                "tools/course.py",
                 "tools/deployment.py",
                 "tools/deployment_reload.py",
             ),
