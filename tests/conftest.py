@@ -1,26 +1,46 @@
+"""What the test modules share: paths, MNIST, and the expensive things made
+once per session (the built site, quick trained runs, a full retrain in the
+background).
+
+Every program or tool a test starts runs in its own process, from the project
+root, the way the Makefile runs it; MNIST reaches it through the MNIST_DIR
+environment variable only (`mnist_env`), as it reaches every tool.
+"""
+
 import contextlib
 import functools
 import http.server
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from bs4 import BeautifulSoup
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-CODE_DIR = PROJECT_DIR / "code"
-GENERATED_DIR = PROJECT_DIR / "docs" / "generated"
-FRAMEWORKS = ("keras", "pytorch")
+from tools import CODE_DIR, DOCS_DIR, PROJECT_DIR, course
+
+GENERATED_DIR = DOCS_DIR / "generated"
+FRAMEWORKS = tuple(course.FRAMEWORKS)
+# The lesson's helper modules: a reader who copies a program puts them beside it.
+HELPERS = ("mnist_data.py", "run_record.py")
+# A short training that still learns: the options of the shared quick runs.
+QUICK_RUN = ("--epochs", "2", "--train-size", "10000", "--hidden-units", "64")
+
+
+def mnist_folder():
+    """The folder with the real MNIST files: $MNIST_DIR, else ../shared/mnist."""
+    return Path(os.environ.get("MNIST_DIR") or PROJECT_DIR.parent / "shared" / "mnist")
 
 
 @pytest.fixture(scope="session")
 def mnist_dir():
-    """The folder with the real MNIST files: $MNIST_DIR, else ../shared/mnist."""
-    folder = os.environ.get("MNIST_DIR") or PROJECT_DIR.parent / "shared" / "mnist"
-    folder = Path(folder)
+    folder = mnist_folder()
     if not folder.is_dir():
         pytest.fail(
             f"these tests need the MNIST files: {folder} does not exist. "
@@ -30,19 +50,32 @@ def mnist_dir():
 
 
 @pytest.fixture(scope="session")
+def mnist_env(mnist_dir):
+    """The environment of every process that reads MNIST: MNIST_DIR is set."""
+    return dict(os.environ, MNIST_DIR=str(mnist_dir))
+
+
+@pytest.fixture(scope="session")
 def site_dir(tmp_path_factory):
     """`mkdocs build --strict` into a temporary folder; fails on any warning."""
     site = tmp_path_factory.mktemp("site")
     mkdocs = Path(sys.executable).with_name("mkdocs")
+    # Material for MkDocs prints an end-of-life banner about its successor
+    # that contains "WARNING" unless this is set; the check below would reject
+    # the build for it. Set here, not only by the Makefile, so that a plain
+    # `python -m pytest` passes too.
+    environment = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     result = subprocess.run(
         [mkdocs, "build", "--strict", "--site-dir", site],
         cwd=PROJECT_DIR,
+        env=environment,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-4000:]
-    assert "WARNING" not in result.stderr, result.stderr[-4000:]
+    warnings = [line for line in result.stderr.splitlines() if "WARNING" in line]
+    assert not warnings, "\n".join(warnings)
     yield site
     shutil.rmtree(site, ignore_errors=True)
 
@@ -57,6 +90,110 @@ def run_program(*arguments, cwd=PROJECT_DIR, env=None, timeout=600):
         text=True,
         timeout=timeout,
     )
+
+
+def run_tool(name, *arguments, env=None, timeout=900):
+    """Run tools/NAME.py as the Makefile does: `python -m tools.NAME`, from
+    the project root."""
+    return run_program("-m", f"tools.{name}", *arguments, env=env, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def quick_runs(tmp_path_factory, mnist_env):
+    """Each program trained briefly (QUICK_RUN), once for every test that
+    needs a trained model or a run's files: framework -> output_dir, stdout."""
+    folder = tmp_path_factory.mktemp("quick-runs")
+    runs = {}
+    for framework in FRAMEWORKS:
+        output_dir = folder / framework
+        completed = run_program(
+            CODE_DIR / f"{framework}_mlp.py",
+            *QUICK_RUN,
+            *("--quiet", "--output-dir", output_dir),
+            env=mnist_env,
+        )
+        assert completed.returncode == 0, completed.stderr[-3000:]
+        runs[framework] = SimpleNamespace(
+            output_dir=output_dir, stdout=completed.stdout
+        )
+    return runs
+
+
+# The full retrain (`make artifacts`'s tools.retrain) takes minutes on one
+# thread (see there): it starts in the background when the test session
+# starts, and the tests that need it run last, so that the other tests run
+# beside it on the other cores instead of after it.
+RETRAIN = pytest.StashKey[SimpleNamespace]()
+
+
+def needs_retrain(item):
+    return "retrained" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=needs_retrain)  # stable: the others keep their order
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    if session.config.option.collectonly or not any(map(needs_retrain, session.items)):
+        return
+    folder = Path(tempfile.mkdtemp(prefix="pytest-retrain-"))
+    log = open(folder / "retrain.log", "w")  # noqa: SIM115 (closed at the end)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tools.retrain", "--output-dir", folder / "generated"],
+        cwd=PROJECT_DIR,
+        env=dict(os.environ, MNIST_DIR=str(mnist_folder())),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    session.config.stash[RETRAIN] = SimpleNamespace(
+        folder=folder, process=process, log=log
+    )
+
+
+def pytest_sessionfinish(session):
+    retrain = session.config.stash.get(RETRAIN, None)
+    if retrain is None:
+        return
+    if retrain.process.poll() is None:  # interrupted, or -x: stop it
+        os.killpg(retrain.process.pid, signal.SIGKILL)
+        retrain.process.wait()
+    retrain.log.close()
+    shutil.rmtree(retrain.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def retrained(request, mnist_dir):
+    """docs/generated/ as the current code makes it: the full retrain, into a
+    temporary folder."""
+    retrain = request.config.stash[RETRAIN]
+    retrain.process.wait()
+    if retrain.process.returncode != 0:
+        output = (retrain.folder / "retrain.log").read_text()
+        pytest.fail(f"the retrain failed:\n{output[-3000:]}", pytrace=False)
+    return retrain.folder / "generated"
+
+
+def code_blocks(html, label):
+    """The Python code blocks of a built page in the tabs labelled `label`
+    ("Keras", "PyTorch"), in page order: what a reader copies."""
+    page = BeautifulSoup(html, "html.parser")
+    blocks = []
+    for tab_set in page.select("div.tabbed-set"):
+        labels = [
+            tab.get_text(strip=True) for tab in tab_set.select(".tabbed-labels > label")
+        ]
+        panels = tab_set.select(":scope > .tabbed-content > .tabbed-block")
+        for tab_label, panel in zip(labels, panels, strict=True):
+            if tab_label != label:
+                continue
+            for code in panel.select("div.language-python pre > code"):
+                # Skip blocks nested in a deeper tab set: counted with that set.
+                if code.find_parent("div", class_="tabbed-set") is tab_set:
+                    blocks.append(code.get_text())
+    return blocks
 
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/google-chrome")

@@ -1,18 +1,25 @@
 """Deployment (`make export`): every saved form reloads to the saved model's answers."""
 
 import json
-import os
 import shutil
 import textwrap
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import CODE_DIR, GENERATED_DIR, PROJECT_DIR, run_program
 
-import deployment
-from test_copy_runnable import HELPERS, code_blocks
+from conftest import (
+    CODE_DIR,
+    DOCS_DIR,
+    FRAMEWORKS,
+    GENERATED_DIR,
+    HELPERS,
+    code_blocks,
+    run_program,
+    run_tool,
+)
+from tools.deployment_reload import FORMATS
 
-RESULTS = PROJECT_DIR / "docs" / "deployment" / "deployment.json"
+RESULTS = DOCS_DIR / "deployment" / "deployment.json"
 TEST_IMAGES = 10_000
 
 
@@ -21,15 +28,9 @@ def committed():
     return json.loads(RESULTS.read_text())
 
 
-def test_the_committed_results_were_made_by_the_current_code(committed):
-    assert committed["code_sha256"] == deployment.code_fingerprint(), (
-        "docs/deployment/ is stale: run `make export` and commit the result"
-    )
-
-
 def test_the_committed_exports_are_of_the_lectures_models(committed):
     # The exports' own test accuracy is that of the models the lectures show.
-    for framework in ("keras", "pytorch"):
+    for framework in FRAMEWORKS:
         metrics = json.loads((GENERATED_DIR / framework / "metrics.json").read_text())
         assert committed["test_accuracy"][framework] == pytest.approx(
             metrics["test"]["accuracy"], abs=1e-6
@@ -37,8 +38,9 @@ def test_the_committed_exports_are_of_the_lectures_models(committed):
 
 
 def check_every_form(results):
-    assert set(results["formats"]) == set(deployment.FORMATS)
+    assert set(results["formats"]) == set(FORMATS)
     for name, form in results["formats"].items():
+        assert form["label"] == FORMATS[name]["label"], name
         assert form["images"] == TEST_IMAGES, name
         assert form["same_digit"] == TEST_IMAGES, name
         assert form["largest_probability_difference"] <= 1e-5, name
@@ -60,51 +62,41 @@ def test_onnx_files_run_without_either_framework(committed):
 
 
 @pytest.fixture(scope="module")
-def quick_export(tmp_path_factory, mnist_dir):
-    """Two quickly trained models, exported and checked by `deployment.py`."""
+def quick_export(tmp_path_factory, quick_runs, mnist_env):
+    """The quickly trained models, exported and checked by `make export`'s
+    tool (`tools.deployment`)."""
     folder = tmp_path_factory.mktemp("export")
-    environment = dict(os.environ, MNIST_DIR=str(mnist_dir))
-    for framework in ("keras", "pytorch"):
-        trained = run_program(
-            CODE_DIR / f"{framework}_mlp.py",
-            *("--epochs", "1", "--train-size", "2000", "--quiet"),
-            *("--output-dir", folder / framework),
-            env=environment,
-        )
-        assert trained.returncode == 0, trained.stderr[-3000:]
-    completed = run_program(
-        CODE_DIR / "deployment.py",
-        *("--keras-model", folder / "keras" / "mlp.keras"),
-        *("--pytorch-model", folder / "pytorch" / "mlp.pt"),
+    completed = run_tool(
+        "deployment",
+        *("--keras-model", quick_runs["keras"].output_dir / "mlp.keras"),
+        *("--pytorch-model", quick_runs["pytorch"].output_dir / "mlp.pt"),
         *("--exports-dir", folder / "exports", "--output-dir", folder / "results"),
-        env=environment,
+        env=mnist_env,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr[-5000:]
-    return folder, environment
+    return folder
 
 
 @pytest.mark.slow
 def test_export_reloads_every_form_in_a_fresh_process(quick_export):
-    folder, _ = quick_export
+    folder = quick_export
     results = json.loads((folder / "results" / "deployment.json").read_text())
     check_every_form(results)
-    for framework in ("keras", "pytorch"):
+    for framework in FRAMEWORKS:
         files = {path.name for path in (folder / "exports" / framework).iterdir()}
         expected = {
-            form["path"]
-            for form in deployment.FORMATS.values()
-            if form["framework"] == framework
+            form["path"] for form in FORMATS.values() if form["framework"] == framework
         }
         assert expected | {"reference-probabilities.npy"} == files
 
 
-def reload(format_name, path, quick_export):
-    folder, environment = quick_export
-    framework = deployment.FORMATS[format_name]["framework"]
+def reload(format_name, path, folder, environment):
+    """`tools.deployment_reload`, the check `make export` runs on each file."""
+    framework = FORMATS[format_name]["framework"]
     reference = folder / "exports" / framework / "reference-probabilities.npy"
-    return run_program(
-        CODE_DIR / "deployment.py",
-        *("reload", format_name, path, "--reference", reference),
+    return run_tool(
+        "deployment_reload",
+        *(format_name, path, "--reference", reference),
         *("--record", folder / f"{format_name}-record.json"),
         env=environment,
     )
@@ -119,15 +111,15 @@ def assert_refused_clearly(completed):
 @pytest.mark.slow
 @pytest.mark.parametrize("format_name", ["keras_onnx", "state_dict", "keras_file"])
 def test_a_file_of_another_kind_is_refused_with_one_clear_line(
-    format_name, quick_export, tmp_path
+    format_name, quick_export, mnist_env, tmp_path
 ):
     impostor = tmp_path / "model-file"
     impostor.write_text("this is not a model\n")
-    assert_refused_clearly(reload(format_name, impostor, quick_export))
+    assert_refused_clearly(reload(format_name, impostor, quick_export, mnist_env))
 
 
 @pytest.mark.slow
-def test_a_state_dict_cannot_run_code_when_loaded(quick_export, tmp_path):
+def test_a_state_dict_cannot_run_code_when_loaded(quick_export, mnist_env, tmp_path):
     # A pickle whose loading would create a file: weights_only must refuse it.
     marker = tmp_path / "code-ran"
     malicious = tmp_path / "malicious.pt"
@@ -142,12 +134,12 @@ def test_a_state_dict_cannot_run_code_when_loaded(quick_export, tmp_path):
     )
     made = run_program("-c", script)
     assert made.returncode == 0, made.stderr[-3000:]
-    assert_refused_clearly(reload("state_dict", malicious, quick_export))
+    assert_refused_clearly(reload("state_dict", malicious, quick_export, mnist_env))
     assert not marker.exists()
 
 
 @pytest.mark.slow
-def test_a_keras_file_with_a_lambda_layer_is_refused(quick_export, tmp_path):
+def test_a_keras_file_with_a_lambda_layer_is_refused(quick_export, mnist_env, tmp_path):
     # safe_mode: a Lambda layer's stored bytecode is not deserialised.
     unsafe = tmp_path / "lambda.keras"
     script = textwrap.dedent(
@@ -161,12 +153,13 @@ def test_a_keras_file_with_a_lambda_layer_is_refused(quick_export, tmp_path):
     )
     made = run_program("-c", script)
     assert made.returncode == 0, made.stderr[-3000:]
-    completed = reload("keras_file", unsafe, quick_export)
+    completed = reload("keras_file", unsafe, quick_export, mnist_env)
     assert_refused_clearly(completed)
     assert "safe_mode" in completed.stderr.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize("framework", ["keras", "pytorch"])
+@pytest.mark.slow  # each program imports its framework first
+@pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_export_without_a_trained_model_says_what_to_run(framework, tmp_path):
     completed = run_program(
         CODE_DIR / f"{framework}_export.py",
@@ -177,14 +170,24 @@ def test_export_without_a_trained_model_says_what_to_run(framework, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_the_driver_checks_for_both_models_before_writing(tmp_path):
-    completed = run_program(
-        CODE_DIR / "deployment.py",
-        *("--keras-model", tmp_path / "missing.keras"),
+@pytest.mark.parametrize("missing", FRAMEWORKS)
+def test_the_driver_checks_for_both_models_before_writing(missing, tmp_path):
+    models = {}
+    for framework in FRAMEWORKS:
+        models[framework] = tmp_path / f"{framework}-model"
+        if framework != missing:
+            models[framework].write_text("a trained model\n")
+    options = [
+        f"--keras-model={models['keras']}",
+        f"--pytorch-model={models['pytorch']}",
+    ]
+    completed = run_tool(
+        "deployment",
+        *options,
         *("--exports-dir", tmp_path / "exports", "--output-dir", tmp_path / "out"),
     )
     assert completed.returncode == 1
-    assert "no trained keras model" in completed.stderr
+    assert f"no trained {missing} model at {models[missing]}" in completed.stderr
     assert not (tmp_path / "exports").exists() and not (tmp_path / "out").exists()
 
 
@@ -215,7 +218,9 @@ print(predict(load_onnx(str(EXPORTS / "pytorch" / "mlp.onnx")), images).shape)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("label", USE_COPIED_CODE)
-def test_the_pages_code_runs_as_copied(label, site_dir, quick_export, tmp_path):
+def test_the_pages_code_runs_as_copied(
+    label, site_dir, quick_export, mnist_env, tmp_path
+):
     html = (site_dir / "deployment" / "index.html").read_text()
     if label == "ONNX":
         page = BeautifulSoup(html, "html.parser")
@@ -229,11 +234,11 @@ def test_the_pages_code_runs_as_copied(label, site_dir, quick_export, tmp_path):
     assert blocks, label
     for helper in HELPERS:
         shutil.copy(CODE_DIR / helper, tmp_path)
-    folder, environment = quick_export
+    folder = quick_export
     program = "\n".join(blocks)
     program += f"\nEXPORTS = Path({str(folder / 'exports')!r})"
     program += f"\nOUTPUT = Path({str(tmp_path / 'out')!r})\nOUTPUT.mkdir()\n"
     program = "from pathlib import Path\n" + program + USE_COPIED_CODE[label]
-    completed = run_program("-c", program, cwd=tmp_path, env=environment)
+    completed = run_program("-c", program, cwd=tmp_path, env=mnist_env)
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert completed.stdout.split() == ["(3,", "10)", "(3,", "10)"]

@@ -1,17 +1,15 @@
 """Scaling (`make scale`): data-parallel training on two workers matches one."""
 
 import json
-import os
-import re
 import sys
 import time
 
 import pytest
-from conftest import CODE_DIR, GENERATED_DIR, PROJECT_DIR, run_program
 
-import scaling
+from conftest import DOCS_DIR, FRAMEWORKS, GENERATED_DIR, run_tool
+from tools import scaling
 
-RESULTS = PROJECT_DIR / "docs" / "scaling" / "scaling.json"
+RESULTS = DOCS_DIR / "scaling" / "scaling.json"
 ACCURACY_MARGIN = 0.3  # points: two workers must match one within this
 ONE_EPOCH_FLOOR = 0.90  # test accuracy after one epoch: the lectures reach 93-95%
 
@@ -21,14 +19,8 @@ def committed():
     return json.loads(RESULTS.read_text())
 
 
-def test_the_committed_results_were_made_by_the_current_code(committed):
-    assert committed["code_sha256"] == scaling.code_fingerprint(), (
-        "docs/scaling/ is stale: run `make scale` and commit the result"
-    )
-
-
 def check_runs(results, floor):
-    assert set(results["frameworks"]) == {"keras", "pytorch"}
+    assert set(results["frameworks"]) == set(FRAMEWORKS)
     for framework, result in results["frameworks"].items():
         assert set(result["runs"]) == {"1", "2"}, framework
         for workers, run in result["runs"].items():
@@ -40,7 +32,6 @@ def check_runs(results, floor):
 
 
 def test_two_committed_workers_match_one(committed):
-    assert committed["epochs"] == 20
     check_runs(committed, floor=0.97)
 
 
@@ -52,42 +43,29 @@ def test_two_committed_workers_match_the_lectures_program(committed):
         assert abs(two_workers - lecture) * 100 <= ACCURACY_MARGIN, framework
 
 
-def test_the_keras_fit_attempt_is_recorded(committed):
-    fit = committed["frameworks"]["keras"]["fit"]
-    assert fit["works"] or fit["error"].startswith("ValueError")
+def check_fit_fails(fit):
+    """The page says Keras' model.fit fails under MultiWorkerMirroredStrategy
+    (keras-team/keras#20585) and shows the error: a run where it works fails
+    this, and the page's section is to be rewritten."""
+    assert fit["works"] is False
+    assert fit["error"].startswith("ValueError: ")
+    assert "\n" not in fit["error"] and len(fit["error"]) < 400
+
+
+def test_the_committed_keras_fit_attempt_failed_as_the_page_says(committed):
+    check_fit_fails(committed["frameworks"]["keras"]["fit"])
 
 
 @pytest.mark.slow
-def test_two_workers_finish_one_epoch_in_each_framework(tmp_path, mnist_dir):
-    completed = run_program(
-        CODE_DIR / "scaling.py",
-        *("--epochs", "1", "--output-dir", tmp_path),
-        env=dict(os.environ, MNIST_DIR=str(mnist_dir)),
+def test_two_workers_finish_one_epoch_in_each_framework(tmp_path, mnist_env):
+    completed = run_tool(
+        "scaling", *("--epochs", "1", "--output-dir", tmp_path), env=mnist_env
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr[-5000:]
     results = json.loads((tmp_path / "scaling.json").read_text())
+    assert results["epochs"] == 1
     check_runs(results, floor=ONE_EPOCH_FLOOR)
-
-
-def constants(path):
-    pattern = re.compile(r"^([A-Z_]+) = (\S+)", re.MULTILINE)
-    return dict(pattern.findall(path.read_text()))
-
-
-@pytest.mark.parametrize(
-    "lecture, distributed",
-    [("keras_mlp.py", "keras_multiworker.py"), ("pytorch_mlp.py", "pytorch_ddp.py")],
-)
-def test_the_distributed_programs_use_the_lectures_hyperparameters(
-    lecture, distributed
-):
-    lecture_values, distributed_values = (
-        constants(CODE_DIR / name) for name in (lecture, distributed)
-    )
-    for name in ("HIDDEN_UNITS", "EPOCHS", "BATCH_SIZE", "LEARNING_RATE"):
-        assert distributed_values[name] == lecture_values[name], name
-    for name in ("VALIDATION_SIZE", "SEED"):
-        assert distributed_values[name] == lecture_values[name], name
+    check_fit_fails(results["frameworks"]["keras"]["fit"])
 
 
 def test_a_run_over_its_time_limit_is_stopped(tmp_path, monkeypatch):

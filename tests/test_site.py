@@ -5,7 +5,9 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from conftest import PROJECT_DIR
+import yaml
+
+from conftest import FRAMEWORKS, GENERATED_DIR, PROJECT_DIR
 
 
 class ResourceCollector(HTMLParser):
@@ -51,11 +53,40 @@ def is_third_party(url):
     )
 
 
+def nav_pages(entries):
+    """The source files of the pages in a mkdocs.yml nav, in order."""
+    for entry in entries:
+        value = next(iter(entry.values())) if isinstance(entry, dict) else entry
+        if isinstance(value, list):
+            yield from nav_pages(value)
+        else:
+            yield value
+
+
+def built_path(source):
+    """Where MkDocs (use_directory_urls) writes the page of a source file."""
+    stem = source.rsplit(".", 1)[0]
+    if stem == "index" or stem.endswith("/index"):
+        return f"{stem.removesuffix('index')}index.html"
+    return f"{stem}/index.html"
+
+
+@pytest.mark.slow
+def test_every_page_of_the_nav_is_built_and_nothing_else(site_dir):
+    config = yaml.safe_load((PROJECT_DIR / "mkdocs.yml").read_text())
+    expected = {built_path(source) for source in nav_pages(config["nav"])}
+    assert len(expected) >= 10
+    built = {
+        path.relative_to(site_dir).as_posix()
+        for path in site_dir.rglob("index.html")
+        if "assets" not in path.parts
+    }
+    assert built == expected
+
+
 @pytest.mark.slow
 def test_no_page_fetches_from_a_third_party_host(site_dir):
-    pages = list(site_dir.rglob("*.html"))
-    assert len(pages) >= 2
-    for page in pages:
+    for page in site_dir.rglob("*.html"):
         collector = ResourceCollector()
         collector.feed(page.read_text())
         external = [url for url in collector.urls if is_third_party(url)]
@@ -78,12 +109,8 @@ def test_repository_link_does_not_call_the_github_api(site_dir):
 @pytest.mark.slow
 def test_home_page_shows_the_committed_results(site_dir):
     html = (site_dir / "index.html").read_text()
-    for framework in ("keras", "pytorch"):
-        metrics = json.loads(
-            (
-                PROJECT_DIR / "docs" / "generated" / framework / "metrics.json"
-            ).read_text()
-        )
+    for framework in FRAMEWORKS:
+        metrics = json.loads((GENERATED_DIR / framework / "metrics.json").read_text())
         assert f"{metrics['test']['accuracy']:.2%}" in html
         assert f"{metrics['parameter_count']:,}" in html
     assert "training-curves-light.svg#only-light" in html

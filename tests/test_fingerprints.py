@@ -1,0 +1,297 @@
+"""Every set of committed results was made from the files it declares
+(tools/fingerprint.py), and the check that says so works.
+
+A result set lists the files its results depend on; the step that makes it
+writes their SHA-256 into fingerprint.json. Here: the committed fingerprints
+match the files; the check notices an edited, added or dropped input; and no
+file that a step runs is left out of its set, so a new tool or lesson file
+cannot be forgotten.
+"""
+
+import ast
+import dataclasses
+import functools
+import re
+import shutil
+
+import pytest
+
+from conftest import PROJECT_DIR, run_tool
+from tools import course, fingerprint
+
+RESULT_SETS = fingerprint.RESULT_SETS
+DECLARED = sorted({name for result in RESULT_SETS.values() for name in result.files})
+# Tools that are an input of no result set, and why.
+NOT_AN_INPUT = {
+    # It writes and checks the stamps; a change to it shows as every file
+    # changed, or fails the tests below.
+    "tools/fingerprint.py": "the fingerprint mechanism itself",
+    "tools/macros.py": "the pages read the results through it; it makes none",
+    "tools/build_notebooks.py": "makes docs/notebooks/, which test_notebooks "
+    "compares with a fresh assembly",
+    "tools/notebook_checks.py": "copied into the notebooks by build_notebooks",
+}
+
+
+def stale_line(result_set):
+    """The line of the stale report about this result set, if any."""
+    return next(
+        (
+            line
+            for line in fingerprint.stale_report()
+            if line.startswith(f"docs/{result_set.folder}/ ")
+        ),
+        None,
+    )
+
+
+@pytest.mark.parametrize("target", RESULT_SETS)
+def test_the_committed_results_match_their_files(target):
+    result_set = RESULT_SETS[target]
+    assert not fingerprint.changes(result_set), stale_line(result_set)
+
+
+@pytest.mark.parametrize("target", RESULT_SETS)
+def test_every_declared_file_exists_once(target):
+    files = RESULT_SETS[target].files
+    missing = [name for name in files if not (PROJECT_DIR / name).is_file()]
+    assert not missing, f"make {target}: declared but missing: {missing}"
+    assert len(set(files)) == len(files), f"make {target}: a file declared twice"
+
+
+def test_make_stale_lists_exactly_the_stale_report():
+    report = fingerprint.stale_report()
+    completed = run_tool("fingerprint")
+    assert completed.returncode == (1 if report else 0), completed.stderr
+    if report:
+        assert completed.stdout.splitlines() == report
+
+
+# The mechanism, on a copy of the project: tools.fingerprint reads the copy.
+
+
+@pytest.fixture
+def project_copy(tmp_path, monkeypatch):
+    """A copy of every declared file, with each result set freshly stamped,
+    as if every step had just run."""
+    for name in DECLARED:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PROJECT_DIR / name, tmp_path / name)
+    monkeypatch.setattr(fingerprint, "PROJECT_DIR", tmp_path)
+    monkeypatch.setattr(fingerprint, "DOCS_DIR", tmp_path / "docs")
+    for result_set in RESULT_SETS.values():
+        result_set.path.mkdir(parents=True)
+        fingerprint.write(result_set)
+    return tmp_path
+
+
+def test_a_fresh_stamp_names_its_target_and_matches(project_copy):
+    for target, result_set in RESULT_SETS.items():
+        assert (result_set.path / fingerprint.FILE_NAME).read_text() == (
+            fingerprint.stamp(result_set)
+        )
+        assert f'"regenerate_with": "make {target}"' in fingerprint.stamp(result_set)
+        assert fingerprint.changes(result_set) == []
+    assert fingerprint.stale_report() == []
+
+
+def test_an_edited_input_is_named_with_the_target_to_rerun(project_copy):
+    for name in DECLARED:
+        path = project_copy / name
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n# edited\n")
+        report = fingerprint.stale_report()
+        for target, result_set in RESULT_SETS.items():
+            line = stale_line(result_set)
+            if name in result_set.files:
+                assert fingerprint.changes(result_set) == [f"{name} changed"]
+                assert line and f"run `make {target}`" in line, (name, report)
+            else:
+                assert fingerprint.changes(result_set) == [], (name, target)
+                assert line is None
+        path.write_bytes(original)
+    assert fingerprint.stale_report() == []
+
+
+def test_line_endings_do_not_count(project_copy):
+    path = project_copy / "code" / "mnist_data.py"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert fingerprint.stale_report() == []
+
+
+def test_an_added_or_dropped_input_is_named(project_copy, monkeypatch):
+    target, result_set = next(iter(RESULT_SETS.items()))
+    (project_copy / "code" / "new_lesson.py").write_text("NEW = 1\n")
+    added = dataclasses.replace(
+        result_set, files=(*result_set.files, "code/new_lesson.py")
+    )
+    assert fingerprint.changes(added) == ["code/new_lesson.py is a new input"]
+    dropped_name = result_set.files[-1]
+    dropped = dataclasses.replace(result_set, files=result_set.files[:-1])
+    assert fingerprint.changes(dropped) == [f"{dropped_name} is no longer an input"]
+    monkeypatch.setitem(RESULT_SETS, target, added)
+    assert "code/new_lesson.py is a new input" in stale_line(added)
+
+
+def test_a_missing_fingerprint_is_stale(project_copy):
+    for target, result_set in RESULT_SETS.items():
+        (result_set.path / fingerprint.FILE_NAME).unlink()
+        assert fingerprint.changes(result_set) == [
+            f"docs/{result_set.folder}/fingerprint.json is missing"
+        ]
+        assert f"run `make {target}`" in stale_line(result_set)
+
+
+# What each step runs, read from the Makefile and the sources: every file it
+# runs must be declared in its set, and nothing else.
+
+
+def make_rules():
+    """Each Makefile rule: target -> (prerequisites, recipe lines)."""
+    rules, targets = {}, []
+    for line in (PROJECT_DIR / "Makefile").read_text().splitlines():
+        if line.startswith("\t"):
+            for target in targets:
+                rules[target][1].append(line.strip())
+            continue
+        # "target: prerequisites ## help", not "NAME := value".
+        rule = re.match(r"^([^\s#][^:=]*):(?!=)([^#]*)", line)
+        targets = rule.group(1).split() if rule else []
+        for target in targets:
+            rules[target] = (rule.group(2).replace("|", " ").split(), [])
+    return rules
+
+
+def started_by_target(target, rules):
+    """The tools and lesson programs a target's recipe starts, and those of
+    the files it needs first (the trained models `make export` starts from);
+    not another target's step started with $(MAKE), which makes results of
+    its own."""
+    prerequisites, recipe = rules[target]
+    files = set()
+    for line in recipe:
+        if "$(MAKE)" in line:
+            continue
+        files |= {f"tools/{name}.py" for name in re.findall(r"-m tools\.(\w+)", line)}
+        files |= set(re.findall(r"\bcode/\w+\.py\b", line))
+    for prerequisite in prerequisites:
+        if prerequisite in rules:
+            files |= started_by_target(prerequisite, rules)
+    return files
+
+
+def project_file(module):
+    """The file of a project module by its import name, or None."""
+    if module == "tools":
+        path = "tools/__init__.py"
+    elif module.startswith("tools."):
+        path = f"tools/{module.split('.')[1]}.py"
+    else:
+        path = f"code/{module}.py"
+    return path if (PROJECT_DIR / path).is_file() else None
+
+
+def named_files(text):
+    """The project file a string names: a module to import or start with -m
+    ("tools.X", "keras_export"), or a program's file name ("parity.py")."""
+    if re.fullmatch(r"tools\.\w+|\w+", text):
+        return {project_file(text)} - {None}
+    if match := re.fullmatch(r"(?:code/)?(\w+)\.py", text):
+        return {project_file(match.group(1))} - {None}
+    return set()
+
+
+@functools.cache
+def runs(path):
+    """The project files that running `path` runs, directly: the modules it
+    imports (anywhere, lazily too) and the programs it starts, which a string
+    names; an f-string is read once with each framework's name filled in."""
+    found = set()
+    for node in ast.walk(ast.parse((PROJECT_DIR / path).read_text())):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules = [node.module]
+            modules += [f"{node.module}.{alias.name}" for alias in node.names]
+            # The course's settings are read from the two programs' source:
+            # a step that uses them depends on the programs.
+            if node.module == "tools.course" and {"settings", "training_images"} & {
+                alias.name for alias in node.names
+            }:
+                found |= {f"code/{p.name}" for p in course.PROGRAMS.values()}
+        else:
+            modules = []
+            if path != "tools/course.py":  # it reads the programs, runs none
+                found |= set().union(*map(named_files, strings(node)))
+        for module in modules:
+            found |= {project_file(module), project_file(module.split(".")[0])}
+    return found - {None, path}
+
+
+def strings(node):
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        return [
+            "".join(
+                part.value if isinstance(part, ast.Constant) else framework
+                for part in node.values
+            )
+            for framework in course.FRAMEWORKS
+        ]
+    return []
+
+
+def run_by_step(target):
+    """Every project file that `make TARGET` runs, transitively, except the
+    fingerprint mechanism (which stamps the results, see NOT_AN_INPUT)."""
+    mechanism = {"tools/fingerprint.py"}
+    to_visit = started_by_target(target, make_rules())
+    assert to_visit, f"`make {target}` starts no tool or program"
+    seen = set()
+    while to_visit:
+        path = to_visit.pop()
+        seen.add(path)
+        to_visit |= runs(path) - seen - mechanism
+    return seen
+
+
+def test_the_analysis_finds_what_a_step_runs():
+    # Hand-checked anchors: a lazy import, a module started with -m, a program
+    # named in an f-string, a module imported by name (importlib), and the
+    # programs behind the settings.
+    assert {
+        "tools/deployment_reload.py",
+        "code/keras_export.py",
+        "code/pytorch_export.py",
+        "code/onnx_inference.py",
+        "code/keras_mlp.py",
+        "code/mnist_data.py",
+    } <= run_by_step("export")
+    assert {"tools/benchmark_figures.py", "code/pytorch_mlp.py"} <= run_by_step("bench")
+    assert "code/keras_mlp.py" not in run_by_step("scale")
+
+
+@pytest.mark.parametrize("target", RESULT_SETS)
+def test_every_file_a_step_runs_is_declared(target):
+    undeclared = run_by_step(target) - set(RESULT_SETS[target].files)
+    assert not undeclared, (
+        f"`make {target}` runs {sorted(undeclared)}, which docs/"
+        f"{RESULT_SETS[target].folder}/ does not declare in tools/fingerprint.py"
+    )
+
+
+@pytest.mark.parametrize("target", RESULT_SETS)
+def test_every_declared_file_is_run_by_the_step(target):
+    unused = set(RESULT_SETS[target].files) - run_by_step(target)
+    assert not unused, (
+        f"docs/{RESULT_SETS[target].folder}/ declares {sorted(unused)}, which "
+        f"`make {target}` never runs: editing it would ask for a needless rerun"
+    )
+
+
+def test_every_tool_is_an_input_or_says_why_not():
+    tools = {f"tools/{path.name}" for path in (PROJECT_DIR / "tools").glob("*.py")}
+    forgotten = tools - set(DECLARED) - set(NOT_AN_INPUT)
+    assert not forgotten, f"in no result set of tools/fingerprint.py: {forgotten}"
+    assert set(NOT_AN_INPUT) <= tools - set(DECLARED)
