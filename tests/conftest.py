@@ -119,61 +119,79 @@ def quick_runs(tmp_path_factory, mnist_env):
     return runs
 
 
-# The full retrain (`make artifacts`'s tools.retrain) takes minutes on one
-# thread (see there): it starts in the background when the test session
-# starts, and the tests that need it run last, so that the other tests run
-# beside it on the other cores instead of after it.
-RETRAIN = pytest.StashKey[SimpleNamespace]()
+# The longest steps run in the background, each started when the test
+# session starts, and the tests that need them run last: the other tests run
+# beside them instead of after them. Each is a tool, with its output folder.
+BACKGROUND = {
+    # fixture: the tool's arguments (OUTPUT: the folder its results go to)
+    # The full retrain of `make artifacts`: minutes, on one thread.
+    "retrained": ("retrain", "--output-dir", "OUTPUT"),
+    # `make scale` with one epoch: both frameworks on one and two workers.
+    "scaled": ("scaling", "--epochs", "1", "--output-dir", "OUTPUT"),
+}
+STARTED = pytest.StashKey[dict]()
 
 
-def needs_retrain(item):
-    return "retrained" in getattr(item, "fixturenames", ())
+def background_needs(item):
+    return set(BACKGROUND) & set(getattr(item, "fixturenames", ()))
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=needs_retrain)  # stable: the others keep their order
+    items.sort(key=lambda item: bool(background_needs(item)))  # stable sort
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session):
-    if session.config.option.collectonly or not any(map(needs_retrain, session.items)):
+    started = session.config.stash[STARTED] = {}
+    if session.config.option.collectonly:
         return
-    folder = Path(tempfile.mkdtemp(prefix="pytest-retrain-"))
-    log = open(folder / "retrain.log", "w")  # noqa: SIM115 (closed at the end)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tools.retrain", "--output-dir", folder / "generated"],
-        cwd=PROJECT_DIR,
-        env=dict(os.environ, MNIST_DIR=str(mnist_folder())),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    session.config.stash[RETRAIN] = SimpleNamespace(
-        folder=folder, process=process, log=log
-    )
+    for fixture in set().union(*map(background_needs, session.items)):
+        folder = Path(tempfile.mkdtemp(prefix=f"pytest-{fixture}-"))
+        tool, *arguments = BACKGROUND[fixture]
+        arguments = [folder / "output" if a == "OUTPUT" else a for a in arguments]
+        log = open(folder / "log.txt", "w")  # noqa: SIM115 (closed at the end)
+        process = subprocess.Popen(
+            [sys.executable, "-m", f"tools.{tool}", *arguments],
+            cwd=PROJECT_DIR,
+            env=dict(os.environ, MNIST_DIR=str(mnist_folder())),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started[fixture] = SimpleNamespace(folder=folder, process=process, log=log)
 
 
 def pytest_sessionfinish(session):
-    retrain = session.config.stash.get(RETRAIN, None)
-    if retrain is None:
-        return
-    if retrain.process.poll() is None:  # interrupted, or -x: stop it
-        os.killpg(retrain.process.pid, signal.SIGKILL)
-        retrain.process.wait()
-    retrain.log.close()
-    shutil.rmtree(retrain.folder, ignore_errors=True)
+    for step in session.config.stash.get(STARTED, {}).values():
+        if step.process.poll() is None:  # interrupted, or -x: stop it
+            os.killpg(step.process.pid, signal.SIGKILL)
+            step.process.wait()
+        step.log.close()
+        shutil.rmtree(step.folder, ignore_errors=True)
+
+
+def background_output(request, mnist_dir):
+    """The output folder of the background step behind this fixture, once the
+    step has ended; the test fails with its log if the step failed."""
+    step = request.config.stash[STARTED][request.fixturename]
+    step.process.wait()
+    if step.process.returncode != 0:
+        log = (step.folder / "log.txt").read_text()
+        pytest.fail(f"{step.process.args[2]} failed:\n{log[-5000:]}", pytrace=False)
+    return step.folder / "output"
 
 
 @pytest.fixture(scope="session")
 def retrained(request, mnist_dir):
     """docs/generated/ as the current code makes it: the full retrain, into a
     temporary folder."""
-    retrain = request.config.stash[RETRAIN]
-    retrain.process.wait()
-    if retrain.process.returncode != 0:
-        output = (retrain.folder / "retrain.log").read_text()
-        pytest.fail(f"the retrain failed:\n{output[-3000:]}", pytrace=False)
-    return retrain.folder / "generated"
+    return background_output(request, mnist_dir)
+
+
+@pytest.fixture(scope="session")
+def scaled(request, mnist_dir):
+    """docs/scaling/ from a one-epoch `make scale`, in a temporary folder."""
+    return background_output(request, mnist_dir)
 
 
 def code_blocks(html, label):
