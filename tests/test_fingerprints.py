@@ -27,6 +27,7 @@ NOT_AN_INPUT = {
     # changed, or fails the tests below.
     "tools/fingerprint.py": "the fingerprint mechanism itself",
     "tools/macros.py": "the pages read the results through it; it makes none",
+    "tools/site_hooks.py": "adjusts the site build; it makes no results",
     "tools/build_notebooks.py": "makes docs/notebooks/, which test_notebooks "
     "compares with a fresh assembly",
     "tools/notebook_checks.py": "copied into the notebooks by build_notebooks",
