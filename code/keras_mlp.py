@@ -8,6 +8,7 @@ same data, same architecture, same hyperparameters. Run
 # --8<-- [start:setup]
 import argparse
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ SEED = 0  # one seed for weights and shuffling: same command, same numbers
 # Option types whose errors say what is wanted ("--epochs: must be a positive
 # integer, got 'ten'"), where int() alone would say "invalid int value".
 def positive_int(text):
-    if not text.isdigit() or int(text) == 0:
+    if not text.isdecimal() or int(text) == 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
     return int(text)
 
@@ -75,6 +76,18 @@ parser.add_argument(
     type=positive_int,
     help="train on the first N training images only, for quick runs; None: all",
 )
+parser.add_argument(
+    "--backend",
+    choices=["tensorflow", "jax", "torch"],
+    help="the library Keras computes with; None: $KERAS_BACKEND, else the one in"
+    " ~/.keras/keras.json, else tensorflow",
+)
+parser.add_argument(
+    "--device",
+    choices=["auto", "cpu"],
+    default="auto",
+    help="auto: a GPU if the backend sees one, else the CPU; cpu: the CPU only",
+)
 parser.add_argument("--output-dir", default="runs/keras", help="where results go")
 parser.add_argument(
     "--data-dir",
@@ -83,8 +96,17 @@ parser.add_argument(
 parser.add_argument("--quiet", action="store_true", help="no progress bars")
 args = parser.parse_args()
 
-# The framework loads once the options are read: --help and a mistyped option
-# answer at once, without waiting for Keras and its backend to start.
+# Keras picks its backend when it is imported, from KERAS_BACKEND: an option
+# can choose it only because the program reads its options first. (That order
+# also makes --help and a mistyped option answer at once.)
+if args.backend:
+    os.environ["KERAS_BACKEND"] = args.backend
+if args.device == "cpu":
+    # Keras puts the work on a GPU by itself when its backend sees one. Each
+    # backend has its own switch to keep to the CPU, read once, when it starts.
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""  # TensorFlow: hide the CUDA GPUs
+    os.environ["JAX_PLATFORMS"] = "cpu"  # JAX: the CPU platform only
+    os.environ["KERAS_TORCH_DEVICE"] = "cpu"  # Keras on PyTorch: its device
 import keras
 
 from mnist_data import MnistError, load_mnist
@@ -126,6 +148,10 @@ model = keras.Sequential(
 # --8<-- [end:exercise_model]
 model.summary()
 parameter_count = model.count_params()
+# Where Keras put the weights: "cpu:0", or "gpu:0" (TensorFlow) and "cuda:0"
+# (JAX, PyTorch) on a GPU.
+device = str(model.layers[0].kernel.value.device).rsplit("device:", 1)[-1].lower()
+print(f"backend: {keras.backend.backend()}, device: {device}")
 # --8<-- [end:model]
 
 # --8<-- [start:train]
@@ -203,6 +229,7 @@ save_run(
     output_dir,
     framework="keras",
     backend=keras.backend.backend(),
+    device=device,
     config=args,
     parameter_count=parameter_count,
     history=history,

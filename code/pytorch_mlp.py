@@ -25,7 +25,7 @@ SEED = 0  # one seed for weights and shuffling: same command, same numbers
 # Option types whose errors say what is wanted ("--epochs: must be a positive
 # integer, got 'ten'"), where int() alone would say "invalid int value".
 def positive_int(text):
-    if not text.isdigit() or int(text) == 0:
+    if not text.isdecimal() or int(text) == 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
     return int(text)
 
@@ -76,6 +76,12 @@ parser.add_argument(
     type=positive_int,
     help="train on the first N training images only, for quick runs; None: all",
 )
+parser.add_argument(
+    "--device",
+    default="auto",
+    help="where to train: cpu, cuda, cuda:1, mps...; auto: the accelerator"
+    " PyTorch finds, else the CPU",
+)
 parser.add_argument("--output-dir", default="runs/pytorch", help="where results go")
 parser.add_argument(
     "--data-dir",
@@ -95,6 +101,34 @@ from run_record import save_run
 
 # Seeds the generator behind the initial weights and the shuffling below.
 torch.manual_seed(args.seed)
+
+# PyTorch computes where the tensors are, and puts nothing on a GPU by itself:
+# the model and the data move there by hand, below. The accelerator is CUDA,
+# Apple's MPS or another kind that torch.accelerator reports.
+accelerator = torch.accelerator.current_accelerator(check_available=True)
+try:
+    device = torch.device(
+        accelerator or "cpu" if args.device == "auto" else args.device
+    )
+except RuntimeError:
+    sys.exit(
+        f"error: --device {args.device!r} is not a device name (cpu, cuda, mps...)"
+    )
+if device.type != "cpu" and not (
+    accelerator
+    and device.type == accelerator.type
+    and (device.index or 0) < torch.accelerator.device_count()
+):
+    found = (
+        f"{accelerator.type} ({torch.accelerator.device_count()})"
+        if accelerator
+        else "none"
+    )
+    sys.exit(
+        f"error: --device {args.device}: no such device here (accelerators: {found});"
+        " use --device cpu or --device auto"
+    )
+print(f"device: {device}")
 # --8<-- [end:setup]
 
 # --8<-- [start:data]
@@ -112,10 +146,15 @@ x_train, x_val = x_train[:-VALIDATION_SIZE], x_train[-VALIDATION_SIZE:]
 y_train, y_val = y_train[:-VALIDATION_SIZE], y_train[-VALIDATION_SIZE:]
 x_train, y_train = x_train[: args.train_size], y_train[: args.train_size]
 # Whole arrays become tensors once (sharing memory with NumPy where it can),
-# not one sample at a time. .long() makes the labels int64, PyTorch's usual
-# type for class indices (CrossEntropyLoss also accepts the file's uint8).
-x_train, x_val, x_test = map(torch.from_numpy, (x_train, x_val, x_test))
-y_train, y_val, y_test = (torch.from_numpy(y).long() for y in (y_train, y_val, y_test))
+# not one sample at a time, and move to the device once, not batch by batch.
+# .long() makes the labels int64, PyTorch's usual type for class indices
+# (CrossEntropyLoss also accepts the file's uint8).
+x_train, x_val, x_test = (
+    torch.from_numpy(x).to(device) for x in (x_train, x_val, x_test)
+)
+y_train, y_val, y_test = (
+    torch.from_numpy(y).long().to(device) for y in (y_train, y_val, y_test)
+)
 print(f"inputs: x_train {x_train.shape} {x_train.dtype}, y_train {y_train.dtype}")
 print(f"split:  {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test")
 # --8<-- [end:data]
@@ -137,6 +176,8 @@ class MLP(nn.Module):
 
 model = MLP(args.hidden_units)
 # --8<-- [end:exercise_model]
+# The weights move to the data's device: both sides of a product must be there.
+model = model.to(device)
 print(model)
 parameter_count = sum(parameter.numel() for parameter in model.parameters())
 print(f"Total params: {parameter_count:,}")
@@ -178,7 +219,7 @@ for epoch in range(1, args.epochs + 1):
     model.train()
     # A new order every epoch, drawn from the seeded generator: what fit's
     # shuffle=True does in Keras. Batches are slices of in-memory tensors.
-    batches = torch.randperm(len(x_train)).split(args.batch_size)
+    batches = torch.randperm(len(x_train), device=device).split(args.batch_size)
     loss_sum, correct = 0.0, 0
     for indices in tqdm(
         batches, desc=f"Epoch {epoch}/{args.epochs}", disable=args.quiet
@@ -224,9 +265,10 @@ print(f"test loss {test_loss:.4f}, test accuracy {test_accuracy:.2%}")
 model.eval()
 with torch.no_grad():
     logits = model(x_test)
-probabilities = torch.softmax(logits, dim=1).numpy()
+# NumPy works in the CPU's memory: results come back from the device first.
+probabilities = torch.softmax(logits, dim=1).cpu().numpy()
 predicted_labels = probabilities.argmax(axis=1)
-print(f"first test digits: {y_test[:10].numpy()}")
+print(f"first test digits: {y_test[:10].cpu().numpy()}")
 print(f"predicted:         {predicted_labels[:10]}")
 # --8<-- [end:predict]
 
@@ -238,6 +280,7 @@ torch.save(model.state_dict(), output_dir / "mlp.pt")
 save_run(
     output_dir,
     framework="pytorch",
+    device=str(device),
     config=args,
     parameter_count=parameter_count,
     history=history,
@@ -246,7 +289,7 @@ save_run(
     test_loss=test_loss,
     test_accuracy=test_accuracy,
     predicted_labels=predicted_labels,
-    hidden_weights=model.hidden.weight.detach().numpy(),
+    hidden_weights=model.hidden.weight.detach().cpu().numpy(),
     summary=f"{model}\nTotal params: {parameter_count:,}",
 )
 print(f"saved the model and results in {output_dir}")

@@ -22,7 +22,7 @@ import numpy as np
 from mnist_data import FILES
 
 # The libraries whose versions decide the numbers, where installed.
-LIBRARIES = ("numpy", "keras", "tensorflow", "tensorflow-cpu", "torch")
+LIBRARIES = ("numpy", "keras", "tensorflow", "tensorflow-cpu", "jax", "torch")
 
 # The figure of hidden units draws this many; all of them would be megabytes.
 HIDDEN_UNITS_SAVED = 16
@@ -65,6 +65,7 @@ def save_run(
     predicted_labels,
     hidden_weights,
     summary,
+    device,
     backend=None,
 ):
     """Write the four files into `output_dir`, each complete or not at all."""
@@ -75,6 +76,7 @@ def save_run(
     metrics = {
         "framework": framework,
         "backend": backend,
+        "device": device,
         "config": options,
         "seed": options["seed"],
         "versions": library_versions(),

@@ -134,15 +134,8 @@ BAD_OPTIONS = [
         "argument --learning-rate: must be a positive number",
     ),
     (["--optimizer", "rmsprop"], "argument --optimizer: invalid choice: 'rmsprop'"),
-    pytest.param(
-        ["--epochs", "²"],
-        "argument --epochs: must be a positive integer, got '²'",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="positive_int: '²'.isdigit() is true but int('²') fails, so "
-            "argparse answers 'invalid positive_int value' (use isdecimal)",
-        ),
-    ),
+    # '²'.isdigit() is true, but int('²') fails: the check must be isdecimal.
+    (["--epochs", "²"], "argument --epochs: must be a positive integer, got '²'"),
 ]
 
 
@@ -194,6 +187,7 @@ def test_missing_data_is_one_clear_error_and_writes_nothing(tmp_path, framework)
 METRICS_FIELDS = {
     "framework",
     "backend",
+    "device",
     "config",
     "seed",
     "versions",
@@ -216,6 +210,9 @@ def test_a_short_run_learns_and_records_it(quick_runs, framework):
     metrics = json.loads((run.output_dir / "metrics.json").read_text())
     assert set(metrics) == METRICS_FIELDS
     assert metrics["framework"] == framework
+    # This machine has no GPU: both programs chose the CPU by themselves.
+    assert metrics["device"].startswith("cpu")
+    assert f"device: {metrics['device']}" in run.stdout
     # Ten classes: chance is 10%. Two epochs on 10,000 images get far above it.
     assert metrics["test"]["accuracy"] > 0.85
     assert metrics["parameter_count"] == 784 * hidden + hidden + hidden * 10 + 10
@@ -230,3 +227,58 @@ def test_a_short_run_learns_and_records_it(quick_runs, framework):
     model_file = "mlp.keras" if framework == "keras" else "mlp.pt"
     for name in ("test-predictions.npy", "hidden-weights.npy", model_file):
         assert (run.output_dir / name).stat().st_size > 0
+
+
+def test_keras_backend_and_device_options_parse(capsys):
+    parser = option_parser("keras")
+    assert parser.parse_args([]).backend is None
+    assert parser.parse_args(["--backend", "jax"]).backend == "jax"
+    assert parser.parse_args([]).device == "auto"
+    code, _, err = parse("keras", ["--backend", "cntk"], capsys)
+    assert code == 2 and "argument --backend: invalid choice: 'cntk'" in err
+    code, _, err = parse("keras", ["--device", "cuda"], capsys)
+    assert code == 2 and "argument --device: invalid choice: 'cuda'" in err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("device", "error"),
+    [
+        ("cuda", "error: --device cuda: no such device here (accelerators: none)"),
+        ("mps", "error: --device mps: no such device here (accelerators: none)"),
+        ("gpu", "error: --device 'gpu' is not a device name (cpu, cuda, mps...)"),
+    ],
+)
+def test_pytorch_asking_for_a_missing_device_is_one_clear_error(
+    tmp_path, mnist_env, device, error
+):
+    # This machine has no accelerator: any device but the CPU is missing.
+    result = run_program(
+        PROGRAMS["pytorch"],
+        *("--device", device, "--output-dir", tmp_path / "out"),
+        cwd=tmp_path,
+        env=mnist_env,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == error
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_keras_runs_on_another_backend_pinned_to_the_cpu(tmp_path, mnist_env, backend):
+    # The environment says TensorFlow; the option wins, as the help says.
+    result = run_program(
+        PROGRAMS["keras"],
+        *("--backend", backend, "--device", "cpu", "--epochs", "1"),
+        *("--train-size", "2000", "--hidden-units", "32", "--quiet"),
+        *("--output-dir", tmp_path / "out"),
+        cwd=tmp_path,
+        env={**mnist_env, "KERAS_BACKEND": "tensorflow"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["backend"] == backend
+    assert metrics["device"] in {"cpu", "cpu:0"}
+    assert metrics["config"]["device"] == "cpu"
+    assert metrics["test"]["accuracy"] > 0.5

@@ -13,6 +13,16 @@ from tools import CODE_DIR
 # Each framework's name as the pages, figures and notebooks print it.
 FRAMEWORKS = {"keras": "Keras", "pytorch": "PyTorch"}
 PROGRAMS = {framework: CODE_DIR / f"{framework}_mlp.py" for framework in FRAMEWORKS}
+# Keras 3 computes with one of three libraries, its backend, and each name as
+# pages print it. The main comparison is Keras on TensorFlow against PyTorch.
+KERAS_BACKENDS = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+MAIN_KERAS_BACKEND = "tensorflow"
+
+
+def keras_run(backend):
+    """The results folder of Keras on `backend`: keras/ for the main one."""
+    return "keras" if backend == MAIN_KERAS_BACKEND else f"keras-{backend}"
+
 # MNIST's training set; the programs hold the last VALIDATION_SIZE images out.
 MNIST_TRAINING_IMAGES = 60_000
 

@@ -1,8 +1,10 @@
 """The retrain step (`make artifacts`): regenerate every result in docs/generated/.
 
 Runs both programs with their default configuration, each in its own process
-(TensorFlow and PyTorch are never imported together), keeps what each prints as
-its training log, exports each trained model for the Playground page, runs each
+(TensorFlow and PyTorch are never imported together), and the Keras program on
+each of its three backends (keras/ is TensorFlow, the main comparison;
+keras-jax/ and keras-torch/ the others), keeps what each prints as its training
+log, exports each main trained model for the Playground page, runs each
 framework's pitfall demonstrations and the cross-framework parity experiment,
 draws the figures from the saved results, and stamps the lot with the
 fingerprint of the files that produced it. Everything is written to a temporary
@@ -23,13 +25,14 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from tools import CODE_DIR, PROJECT_DIR, fingerprint
-from tools.course import FRAMEWORKS
+from tools.course import FRAMEWORKS, KERAS_BACKENDS, MAIN_KERAS_BACKEND, keras_run
 
 RESULTS = fingerprint.RESULT_SETS["artifacts"]
 # Saved models are for the reader's own runs; the site needs only their results.
@@ -51,22 +54,30 @@ def run_step(what, command, **options):
         )
 
 
-def train(framework, staging):
-    print(f"retrain: {framework} ...", flush=True)
-    output_dir = staging / framework
+def train_once(program, run_name, staging, options=()):
+    """Train one program into staging/run_name, its stdout the training log."""
+    print(f"retrain: {run_name} ...", flush=True)
+    output_dir = staging / run_name
     output_dir.mkdir(parents=True)
-    program = [sys.executable, str(CODE_DIR / f"{framework}_mlp.py"), "--quiet"]
+    command = [sys.executable, str(CODE_DIR / program), "--quiet", *options]
     # Run inside the staging folder with a relative output folder, so the log
     # says "saved ... in keras", not a temporary path that changes every run.
     with open(output_dir / "training-log.txt", "w") as log:
         # stdout is the training log the site shows; stderr (framework
         # start-up chatter, errors) goes to the console.
         run_step(
-            f"training {framework}",
-            [*program, "--output-dir", framework],
+            f"training {run_name}",
+            [*command, "--output-dir", run_name],
             stdout=log,
             cwd=staging,
         )
+    return output_dir
+
+
+def train(framework, staging):
+    # The backend is named, whatever KERAS_BACKEND the caller's shell has.
+    options = ("--backend", MAIN_KERAS_BACKEND) if framework == "keras" else ()
+    output_dir = train_once(f"{framework}_mlp.py", framework, staging, options)
     # The Playground page runs the trained model in the browser: export its
     # weights, then drop the saved model, which the site does not need.
     model_file = output_dir / MODEL_FILES[framework]
@@ -102,6 +113,11 @@ def main():
     try:
         for framework in FRAMEWORKS:
             train(framework, staging)
+        for backend in KERAS_BACKENDS:
+            if backend != MAIN_KERAS_BACKEND:
+                train_once(
+                    "keras_mlp.py", keras_run(backend), staging, ("--backend", backend)
+                )
         print("retrain: parity ...", flush=True)
         run_step(
             "the parity experiment",
@@ -127,9 +143,14 @@ def main():
             shutil.rmtree(previous)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    for framework in FRAMEWORKS:
-        metrics = json.loads((output_dir / framework / "metrics.json").read_text())
-        print(f"retrain: {framework} test accuracy {metrics['test']['accuracy']:.2%}")
+    runs = [*FRAMEWORKS, *(keras_run(backend) for backend in KERAS_BACKENDS)]
+    for run in dict.fromkeys(runs):
+        metrics = json.loads((output_dir / run / "metrics.json").read_text())
+        epoch = statistics.median(metrics["epoch_seconds"])
+        print(
+            f"retrain: {run} test accuracy {metrics['test']['accuracy']:.2%}, "
+            f"median epoch {epoch:.2f} s on {metrics['device']}"
+        )
     print(f"retrain: wrote {output_dir}")
 
 
