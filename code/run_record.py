@@ -27,8 +27,9 @@ LIBRARIES = ("numpy", "keras", "tensorflow", "tensorflow-cpu", "jax", "torch")
 # The figure of hidden units draws this many; all of them would be megabytes.
 HIDDEN_UNITS_SAVED = 16
 
-# Options that say where files are, not how the model is trained.
-PATH_OPTIONS = ("output_dir", "data_dir")
+# Options that say where files are, not how the model is trained, and Keras'
+# --backend, which may be unset: "backend" records the one Keras used.
+NOT_RECORDED_OPTIONS = ("output_dir", "data_dir", "backend")
 
 
 def library_versions(names=LIBRARIES):
@@ -71,7 +72,9 @@ def save_run(
     """Write the four files into `output_dir`, each complete or not at all."""
     output_dir = Path(output_dir)
     options = {
-        key: value for key, value in vars(config).items() if key not in PATH_OPTIONS
+        key: value
+        for key, value in vars(config).items()
+        if key not in NOT_RECORDED_OPTIONS
     }
     metrics = {
         "framework": framework,
