@@ -23,6 +23,19 @@ def keras_run(backend):
     """The results folder of Keras on `backend`: keras/ for the main one."""
     return "keras" if backend == MAIN_KERAS_BACKEND else f"keras-{backend}"
 
+
+# The environment of the runs whose results the pages compare (retrain, seed
+# study, exercises): one thread each. The thread count changes the order in
+# which sums are added up, so the last digits of a result; one thread fixes it
+# whatever the machine's core count, keeps times per epoch comparable between
+# runs, and stops idle threads competing for the cores of a shared machine.
+ONE_THREAD = {
+    "OMP_NUM_THREADS": "1",  # PyTorch (and NumPy's BLAS)
+    "TF_NUM_INTRAOP_THREADS": "1",  # TensorFlow, within one operation
+    "TF_NUM_INTEROP_THREADS": "1",  # TensorFlow, operations side by side
+    # JAX's compiler, XLA, keeps its own thread pool and ignores the others.
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
 # MNIST's training set; the programs hold the last VALIDATION_SIZE images out.
 MNIST_TRAINING_IMAGES = 60_000
 

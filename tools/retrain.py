@@ -11,11 +11,8 @@ fingerprint of the files that produced it. Everything is written to a temporary
 folder first and moved into place only when all steps succeeded, so a failed
 run leaves the previous results untouched.
 
-Every step runs on one thread (OMP_NUM_THREADS and TensorFlow's thread counts
-set to 1), as the seed study's and the exercises' runs do: the number of
-threads changes the order in which sums are added up, and so the last digits
-of the results; one thread fixes that order whatever the machine's core count,
-and avoids idle threads competing for the cores of a shared machine.
+Every step runs on one thread (ONE_THREAD in tools/course.py says why), as
+the seed study's and the exercises' runs do.
 
 MNIST comes from the `MNIST_DIR` environment variable (or the cache, or a
 download), for every step alike.
@@ -32,16 +29,17 @@ import tempfile
 from pathlib import Path
 
 from tools import CODE_DIR, PROJECT_DIR, fingerprint
-from tools.course import FRAMEWORKS, KERAS_BACKENDS, MAIN_KERAS_BACKEND, keras_run
+from tools.course import (
+    FRAMEWORKS,
+    KERAS_BACKENDS,
+    MAIN_KERAS_BACKEND,
+    ONE_THREAD,
+    keras_run,
+)
 
 RESULTS = fingerprint.RESULT_SETS["artifacts"]
 # Saved models are for the reader's own runs; the site needs only their results.
 MODEL_FILES = {"keras": "mlp.keras", "pytorch": "mlp.pt"}
-ONE_THREAD = {
-    "OMP_NUM_THREADS": "1",
-    "TF_NUM_INTRAOP_THREADS": "1",
-    "TF_NUM_INTEROP_THREADS": "1",
-}
 
 
 def run_step(what, command, **options):

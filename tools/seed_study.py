@@ -9,9 +9,8 @@ PyTorch) with a 95% Welch t interval, which does not assume that the two
 frameworks spread alike. Seed 0 is the run the lecture pages show
 (docs/generated/); it is trained again here, so the study stands on its own.
 
-Every run uses one thread (OMP_NUM_THREADS and TensorFlow's thread counts set
-to 1), as the retrain step's runs do: a different thread count changes the
-order of additions and so the last digits of a result.
+Every run uses one thread (ONE_THREAD in tools/course.py says why), as the
+retrain step's runs do.
 
 MNIST comes from the `MNIST_DIR` environment variable (or the cache, or a
 download), as for every step.
@@ -29,16 +28,11 @@ import tempfile
 from pathlib import Path
 
 from tools import CODE_DIR, PROJECT_DIR, fingerprint
-from tools.course import FRAMEWORKS
+from tools.course import FRAMEWORKS, ONE_THREAD
 
 RESULTS = fingerprint.RESULT_SETS["seeds"]
 SEEDS = 5
 CONFIDENCE = 0.95
-ONE_THREAD = {
-    "OMP_NUM_THREADS": "1",
-    "TF_NUM_INTRAOP_THREADS": "1",
-    "TF_NUM_INTEROP_THREADS": "1",
-}
 
 
 def t_cdf(x, df):
