@@ -7,6 +7,7 @@ instead of restating them. Display names are stated here, once.
 """
 
 import ast
+import os
 
 from tools import CODE_DIR
 
@@ -33,9 +34,17 @@ ONE_THREAD = {
     "OMP_NUM_THREADS": "1",  # PyTorch (and NumPy's BLAS)
     "TF_NUM_INTRAOP_THREADS": "1",  # TensorFlow, within one operation
     "TF_NUM_INTEROP_THREADS": "1",  # TensorFlow, operations side by side
-    # JAX's compiler, XLA, keeps its own thread pool and ignores the others.
-    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
 }
+
+
+def one_core():
+    """Keep the calling process (a child, as subprocess's preexec_fn) on one
+    core: JAX's compiler, XLA, sizes its thread pool by the machine's cores and
+    has no setting that limits it (jax-ml/jax#1539), unlike the libraries above."""
+    if hasattr(os, "sched_setaffinity"):  # Linux; elsewhere, no change
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
 # MNIST's training set; the programs hold the last VALIDATION_SIZE images out.
 MNIST_TRAINING_IMAGES = 60_000
 

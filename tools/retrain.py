@@ -12,7 +12,8 @@ folder first and moved into place only when all steps succeeded, so a failed
 run leaves the previous results untouched.
 
 Every step runs on one thread (ONE_THREAD in tools/course.py says why), as
-the seed study's and the exercises' runs do.
+the seed study's and the exercises' runs do, and on one core, so that Keras on
+JAX, whose threads no setting limits, is timed on the same footing.
 
 MNIST comes from the `MNIST_DIR` environment variable (or the cache, or a
 download), for every step alike.
@@ -35,6 +36,7 @@ from tools.course import (
     MAIN_KERAS_BACKEND,
     ONE_THREAD,
     keras_run,
+    one_core,
 )
 
 RESULTS = fingerprint.RESULT_SETS["artifacts"]
@@ -43,8 +45,10 @@ MODEL_FILES = {"keras": "mlp.keras", "pytorch": "mlp.pt"}
 
 
 def run_step(what, command, **options):
-    """Run one step in its own process; stop everything if it fails."""
-    completed = subprocess.run(command, env={**os.environ, **ONE_THREAD}, **options)
+    """Run one step in its own process, on one core; stop everything if it fails."""
+    completed = subprocess.run(
+        command, env={**os.environ, **ONE_THREAD}, preexec_fn=one_core, **options
+    )
     if completed.returncode != 0:
         sys.exit(
             f"retrain: {what} failed (exit code {completed.returncode}); "
