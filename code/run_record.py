@@ -52,6 +52,13 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
+def cores_used():
+    """How many cores this process may run on (Linux), else all of them."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count()
+
+
 def save_run(
     output_dir,
     *,
@@ -83,7 +90,12 @@ def save_run(
         "config": options,
         "seed": options["seed"],
         "versions": library_versions(),
-        "machine": {"cpu": cpu_model(), "cpu_count": os.cpu_count()},
+        "machine": {
+            "cpu": cpu_model(),
+            "cpu_count": os.cpu_count(),
+            # The cores this run was allowed (the retrain step allows one).
+            "cores_used": cores_used(),
+        },
         "data_sha256": {name: sha256 for name, (sha256, _) in FILES.items()},
         "parameter_count": int(parameter_count),
         "history": {
