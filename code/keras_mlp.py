@@ -96,6 +96,7 @@ parser.add_argument(
 parser.add_argument("--quiet", action="store_true", help="no progress bars")
 args = parser.parse_args()
 
+# --8<-- [start:backend]
 # Keras picks its backend when it is imported, from KERAS_BACKEND: an option
 # can choose it only because the program reads its options first. (That order
 # also makes --help and a mistyped option answer at once.)
@@ -109,6 +110,7 @@ if args.device == "cpu":
     os.environ["KERAS_TORCH_DEVICE"] = "cpu"  # Keras on PyTorch: its device
 import keras
 
+# --8<-- [end:backend]
 from mnist_data import MnistError, load_mnist
 from run_record import save_run
 

@@ -102,33 +102,31 @@ from run_record import save_run
 # Seeds the generator behind the initial weights and the shuffling below.
 torch.manual_seed(args.seed)
 
+# --8<-- [start:device]
 # PyTorch computes where the tensors are, and puts nothing on a GPU by itself:
 # the model and the data move there by hand, below. The accelerator is CUDA,
 # Apple's MPS or another kind that torch.accelerator reports.
 accelerator = torch.accelerator.current_accelerator(check_available=True)
-try:
-    device = torch.device(
-        accelerator or "cpu" if args.device == "auto" else args.device
-    )
-except RuntimeError:
-    sys.exit(
-        f"error: --device {args.device!r} is not a device name (cpu, cuda, mps...)"
-    )
-if device.type != "cpu" and not (
-    accelerator
-    and device.type == accelerator.type
-    and (device.index or 0) < torch.accelerator.device_count()
-):
-    found = (
-        f"{accelerator.type} ({torch.accelerator.device_count()})"
-        if accelerator
-        else "none"
-    )
-    sys.exit(
-        f"error: --device {args.device}: no such device here (accelerators: {found});"
-        " use --device cpu or --device auto"
-    )
+if args.device == "auto":
+    device = accelerator or torch.device("cpu")
+else:
+    try:
+        device = torch.device(args.device)
+    except RuntimeError:
+        sys.exit(f"error: --device {args.device!r} is not a device name (cpu, cuda...)")
+    # torch.device accepts the name of any kind of device: is this one here?
+    if device.type != "cpu" and (
+        accelerator is None
+        or device.type != accelerator.type
+        or (device.index or 0) >= torch.accelerator.device_count()
+    ):
+        here = accelerator.type if accelerator else "none"
+        sys.exit(
+            f"error: --device {args.device}: no such device here (accelerator: "
+            f"{here}); use --device cpu or --device auto"
+        )
 print(f"device: {device}")
+# --8<-- [end:device]
 # --8<-- [end:setup]
 
 # --8<-- [start:data]

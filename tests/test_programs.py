@@ -49,7 +49,8 @@ def test_both_programs_mark_the_same_exercise_blanks():
         "exercise_evaluate",
     }
     for program in PROGRAMS.values():
-        assert set(sections(program, nested=True)) == expected, program.name
+        blanks = {name for name in sections(program, nested=True) if "exercise" in name}
+        assert blanks == expected, program.name
 
 
 def test_every_section_a_page_includes_exists():
@@ -244,9 +245,9 @@ def test_keras_backend_and_device_options_parse(capsys):
 @pytest.mark.parametrize(
     ("device", "error"),
     [
-        ("cuda", "error: --device cuda: no such device here (accelerators: none)"),
-        ("mps", "error: --device mps: no such device here (accelerators: none)"),
-        ("gpu", "error: --device 'gpu' is not a device name (cpu, cuda, mps...)"),
+        ("cuda", "error: --device cuda: no such device here (accelerator: none)"),
+        ("mps", "error: --device mps: no such device here (accelerator: none)"),
+        ("gpu", "error: --device 'gpu' is not a device name (cpu, cuda...)"),
     ],
 )
 def test_pytorch_asking_for_a_missing_device_is_one_clear_error(

@@ -436,6 +436,14 @@ def introduction(exercises, results):
 
         This notebook trains for {NOTEBOOK_EPOCHS} epochs, about a minute on a
         laptop.
+
+        **On a GPU.** In Colab, choose *Runtime > Change runtime type* and a
+        GPU before running anything: both parts then train on it. Keras puts its
+        work on the GPU by itself; PyTorch only because its program asks
+        `torch.accelerator` for the accelerator and moves the model and the data
+        there. Each part prints its `device:`. To compare both on the CPU, put
+        `"--device", "cpu"` in `OPTIONS` and restart the kernel first: Keras'
+        backend reads that setting once, when it is first imported.
         """
     ).strip()
     paragraphs = [lesson, results_text(results), f"**Exercises.** {checks}"]
