@@ -9,15 +9,41 @@ import pytest
 
 from conftest import FRAMEWORKS, GENERATED_DIR, PROJECT_DIR
 from tools import fingerprint
+from tools.course import KERAS_BACKENDS, MAIN_KERAS_BACKEND, keras_run
 
 TARGET_ACCURACY = 0.98
+# Every training run the retrain step keeps: both programs, and Keras on each
+# backend (keras/ is the main one, on TensorFlow).
+RUNS = {
+    **{framework: framework for framework in FRAMEWORKS},
+    **{keras_run(backend): "keras" for backend in KERAS_BACKENDS},
+}
 
 
-def committed_metrics(folder=GENERATED_DIR):
+def committed_metrics(folder=GENERATED_DIR, runs=FRAMEWORKS):
     return {
-        framework: json.loads((folder / framework / "metrics.json").read_text())
-        for framework in FRAMEWORKS
+        run: json.loads((folder / run / "metrics.json").read_text()) for run in runs
     }
+
+
+def test_keras_reached_the_target_on_every_backend_and_recorded_it():
+    metrics = committed_metrics(runs=RUNS)
+    for backend in KERAS_BACKENDS:
+        run = metrics[keras_run(backend)]
+        assert run["framework"] == "keras" and run["backend"] == backend
+        assert run["test"]["accuracy"] >= TARGET_ACCURACY, backend
+        # Same settings as the main comparison: only the backend differs.
+        assert run["config"] == metrics["pytorch"]["config"], backend
+    assert metrics["pytorch"]["backend"] is None
+    assert KERAS_BACKENDS[MAIN_KERAS_BACKEND] == "TensorFlow"
+
+
+def test_every_run_records_its_device_and_cores():
+    for run, metrics in committed_metrics(runs=RUNS).items():
+        # This course's results come from a machine without a GPU.
+        assert metrics["device"] in {"cpu", "cpu:0"}, run
+        # The retrain step keeps each run on one core (tools/course.py, one_core).
+        assert metrics["machine"]["cores_used"] == 1, run
 
 
 def test_both_frameworks_reach_the_target_with_the_same_configuration():
@@ -68,13 +94,13 @@ def test_every_figure_exists_in_both_themes_with_alt_text():
 
 
 def test_logs_and_summaries_are_the_executed_output():
-    for framework in FRAMEWORKS:
-        log = (GENERATED_DIR / framework / "training-log.txt").read_text()
-        metrics = committed_metrics()[framework]
+    for run, metrics in committed_metrics(runs=RUNS).items():
+        log = (GENERATED_DIR / run / "training-log.txt").read_text()
         epochs = metrics["config"]["epochs"]
         assert f"Epoch {epochs}/{epochs}" in log
         assert f"test accuracy {metrics['test']['accuracy']:.2%}" in log
-        summary = (GENERATED_DIR / framework / "model-summary.txt").read_text()
+        assert f"device: {metrics['device']}" in log
+        summary = (GENERATED_DIR / run / "model-summary.txt").read_text()
         assert f"{metrics['parameter_count']:,}" in summary
 
 
@@ -82,8 +108,8 @@ def test_committed_predictions_match_the_committed_accuracy(mnist_dir):
     from mnist_data import load_mnist
 
     _, (_, y_test) = load_mnist(mnist_dir)
-    for framework, metrics in committed_metrics().items():
-        predicted = np.load(GENERATED_DIR / framework / "test-predictions.npy")
+    for run, metrics in committed_metrics(runs=RUNS).items():
+        predicted = np.load(GENERATED_DIR / run / "test-predictions.npy")
         accuracy = (predicted == y_test).mean()
         assert accuracy == pytest.approx(metrics["test"]["accuracy"], abs=1e-6)
 
@@ -92,17 +118,18 @@ def test_committed_predictions_match_the_committed_accuracy(mnist_dir):
 def test_retrain_reproduces_the_committed_results(retrained):
     """The full `make artifacts` (the `retrained` fixture), into a temporary
     folder: on target, and on the committed run's machine, identical."""
-    fresh, committed = committed_metrics(retrained), committed_metrics()
-    for framework in FRAMEWORKS:
-        assert fresh[framework]["test"]["accuracy"] >= TARGET_ACCURACY, framework
-        assert fresh[framework]["config"] == committed[framework]["config"]
+    fresh = committed_metrics(retrained, runs=RUNS)
+    committed = committed_metrics(runs=RUNS)
+    for run in RUNS:
+        assert fresh[run]["test"]["accuracy"] >= TARGET_ACCURACY, run
+        assert fresh[run]["config"] == committed[run]["config"]
     # The step stamps its results with its own inputs, as they are now.
     assert (retrained / fingerprint.FILE_NAME).read_text() == fingerprint.stamp(
         fingerprint.RESULT_SETS["artifacts"]
     )
     same_machine = all(
-        fresh[framework][key] == committed[framework][key]
-        for framework in FRAMEWORKS
+        fresh[run][key] == committed[run][key]
+        for run in RUNS
         for key in ("machine", "versions")
     )
     if not same_machine:
@@ -110,9 +137,9 @@ def test_retrain_reproduces_the_committed_results(retrained):
             "another CPU or library versions than the committed run: the target "
             "holds; exact numbers are only comparable on the same machine"
         )
-    for framework in FRAMEWORKS:
-        assert fresh[framework]["history"] == committed[framework]["history"], framework
-        assert fresh[framework]["test"] == committed[framework]["test"], framework
+    for run in RUNS:
+        assert fresh[run]["history"] == committed[run]["history"], run
+        assert fresh[run]["test"] == committed[run]["test"], run
     assert (retrained / "figures.json").read_text() == (
         GENERATED_DIR / "figures.json"
     ).read_text()

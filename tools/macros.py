@@ -17,7 +17,14 @@ from pathlib import Path
 # make the package importable, so that the pages use the tools' own names.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tools import CODE_DIR, DOCS_DIR  # noqa: E402
-from tools.course import FRAMEWORKS, settings, training_images  # noqa: E402
+from tools.course import (  # noqa: E402
+    FRAMEWORKS,
+    KERAS_BACKENDS,
+    MAIN_KERAS_BACKEND,
+    keras_run,
+    settings,
+    training_images,
+)
 
 GENERATED_DIR = DOCS_DIR / "generated"
 
@@ -67,6 +74,7 @@ def define_env(env):
     env.variables["settings"] = settings()
     env.variables["training_images"] = training_images()
     env.variables["results"] = results
+    define_backend_macros(env, results)
     env.variables["figures"] = figures
     env.variables["hyperparameters"] = hyperparameters = results["keras"]["config"]
     parity = env.variables["parity"]
@@ -185,11 +193,153 @@ def define_env(env):
             )
         )
         return (
-            f"Adam's weights end {default:.3f} apart (largest difference) with "
-            f"each framework's default epsilon; the same epsilon in both shrinks "
-            f"that by {1 - same / default:.0%} (to {same:.3f}), a negligible one "
-            f"by {1 - negligible / default:.0%} (to {negligible:.3f})"
+            f"Adam's weights end {default:.3f} apart (largest difference, over "
+            f"the {len(parity['backends'])} Keras backends) with each framework's "
+            f"default epsilon; the same epsilon in both shrinks that by "
+            f"{1 - same / default:.0%} (to {same:.3f}), a negligible one by "
+            f"{1 - negligible / default:.0%} (to {negligible:.3f})"
         )
+
+    # The parity experiment's outcome words, decided by the tolerance it
+    # recorded: within it, every step's losses differ by no more than float32
+    # rounding explains.
+    parity_config = parity["config"]
+    rounding_tolerance = parity_config["rounding_tolerance"]
+    agree_words = "agree to float32 rounding"
+    differ_words = "differ beyond float32 rounding"
+
+    def rounding_steps(comparison):
+        """The largest loss difference relative to the loss, in float32
+        rounding steps (machine epsilons)."""
+        return (
+            comparison["max_relative_loss_difference"]
+            / parity_config["float32_epsilon"]
+        )
+
+    def agrees_to_rounding(comparison):
+        return rounding_steps(comparison) <= rounding_tolerance
+
+    def steps_text(value):
+        """2.18 -> '2.2', 153.7 -> '154', 202033 -> '2.0 × 10⁵'."""
+        if value < 10:
+            return f"{value:.1f}"
+        if value < 10_000:
+            return f"{value:.0f}"
+        mantissa, exponent = f"{value:.1e}".split("e")
+        superscript = str(int(exponent)).translate(
+            str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+        )
+        return f"{mantissa} × 10{superscript}"
+
+    def backend_list(backends):
+        """['tensorflow', 'jax'] -> 'TensorFlow and JAX'."""
+        names = [KERAS_BACKENDS[backend] for backend in backends]
+        return (
+            names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        )
+
+    @env.macro
+    def parity_table():
+        """Each experiment against each Keras backend: the outcome and the
+        largest loss difference in rounding steps."""
+        backends = list(parity["backends"])
+        header = " | ".join(
+            f"Keras on {KERAS_BACKENDS[backend]}" for backend in backends
+        )
+        rows = [
+            "| experiment | optimizer, step size | epsilon (Keras / PyTorch) | "
+            f"{header} |",
+            "| --- | --- | --- |" + " --- |" * len(backends),
+        ]
+        for experiment in parity["experiments"].values():
+            optimizer = "SGD" if experiment["optimizer"] == "sgd" else "Adam"
+            epsilons = " / ".join(
+                "—" if value is None else f"{value:g}"
+                for value in (
+                    experiment["keras_epsilon"],
+                    experiment["pytorch_epsilon"],
+                )
+            )
+            cells = []
+            for backend in backends:
+                comparison = experiment["backends"][backend]
+                words = agree_words if agrees_to_rounding(comparison) else differ_words
+                cells.append(f"{words}: {steps_text(rounding_steps(comparison))}")
+            rows.append(
+                f"| {experiment['label']} | {optimizer}, "
+                f"{experiment['learning_rate']:g} | {epsilons} | {' | '.join(cells)} |"
+            )
+        return "\n".join(rows)
+
+    @env.macro
+    def parity_details():
+        """Every comparison's numbers: loss differences and final weights."""
+        rows = [
+            "| experiment | Keras on | largest loss difference | mean loss "
+            "difference | largest relative loss difference, in rounding steps | "
+            "largest final weight difference |",
+            "| --- | --- |" + " ---: |" * 4,
+        ]
+        for experiment in parity["experiments"].values():
+            for backend, comparison in experiment["backends"].items():
+                weights = comparison["weight_differences"]
+                largest = max(weights, key=weights.get)
+                rows.append(
+                    f"| {experiment['label']} | {KERAS_BACKENDS[backend]} | "
+                    f"{comparison['max_loss_difference']:.1e} | "
+                    f"{comparison['mean_loss_difference']:.1e} | "
+                    f"{steps_text(rounding_steps(comparison))} | "
+                    f"{weights[largest]:.1e} ({largest}) |"
+                )
+        return "\n".join(rows)
+
+    @env.macro
+    def parity_outcome(name):
+        """One experiment's outcome over the backends, as a sentence's end:
+        which backends agree to float32 rounding, which differ, by how much."""
+        comparisons = parity["experiments"][name]["backends"]
+        agree = [b for b, found in comparisons.items() if agrees_to_rounding(found)]
+        differ = [b for b in comparisons if b not in agree]
+        parts = []
+        for backends, words in ((agree, agree_words), (differ, differ_words)):
+            if backends:
+                largest = max(rounding_steps(comparisons[b]) for b in backends)
+                parts.append(
+                    f"on {backend_list(backends)}, Keras and PyTorch {words} "
+                    f"(at most {steps_text(largest)} rounding steps apart)"
+                )
+        return "; ".join(parts)
+
+    @env.macro
+    def parity_first_layer():
+        """How much of the first layer's output is bit for bit the same."""
+        layers = {b: found["first_layer"] for b, found in parity["backends"].items()}
+        shares = ", ".join(
+            f"{layer['identical_fraction']:.0%} on {KERAS_BACKENDS[backend]}"
+            for backend, layer in layers.items()
+        )
+        largest = max(layer["max_difference"] for layer in layers.values())
+        return (
+            f"bit for bit, the two agree on {shares} of its numbers, and differ "
+            f"by at most {largest:.1e} elsewhere"
+        )
+
+    @env.macro
+    def parity_compiled():
+        """On which backends compile() chose to compile the step with XLA."""
+        compiled = [
+            b for b, found in parity["backends"].items() if found["jit_compile"]
+        ]
+        eager = [b for b in parity["backends"] if b not in compiled]
+        parts = []
+        if compiled:
+            parts.append(
+                f"on {backend_list(compiled)}, Keras compiled each training step "
+                "with XLA"
+            )
+        if eager:
+            parts.append(f"on {backend_list(eager)}, it did not")
+        return "; ".join(parts)
 
     @env.macro
     def earlier_code(*sections):
@@ -284,3 +434,86 @@ def lines_of_code(path):
     """Lines that are neither blank nor comments (section markers are comments)."""
     lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
     return sum(1 for line in lines if line and not line.startswith("#"))
+
+
+def device_name(metrics):
+    """Where a run computed, as a sentence part: 'the CPU (Intel Xeon, 1 core)'."""
+    device = metrics["device"]
+    machine = metrics["machine"]
+    if device.startswith("cpu"):
+        cores = machine.get("cores_used", machine["cpu_count"])
+        return f"the CPU ({machine['cpu']}, {cores} core{'s' * (cores != 1)})"
+    return f"the {device.split(':')[0].upper()} device {device}"
+
+
+def define_backend_macros(env, results):
+    """The Backends page: Keras' program trained on each backend by the retrain
+    step (docs/generated/keras/, keras-jax/, keras-torch/), beside PyTorch's."""
+    runs = {
+        backend: json.loads(
+            (GENERATED_DIR / keras_run(backend) / "metrics.json").read_text(
+                encoding="utf-8"
+            )
+        )
+        for backend in KERAS_BACKENDS
+    }
+    env.variables["keras_backends"] = runs
+
+    def epoch(metrics):
+        return statistics.median(metrics["epoch_seconds"])
+
+    @env.macro
+    def measured_on(run="keras"):
+        """Where a main run (keras, pytorch) or a backend's run was measured."""
+        return device_name(runs[run] if run in runs else results[run])
+
+    @env.macro
+    def backend_table():
+        """Accuracy, epoch time and device of Keras on each backend, and PyTorch."""
+        rows = [
+            "| program | backend | test accuracy | kept epoch "
+            "| median epoch | device | library |",
+            "| --- | --- | ---: | ---: | ---: | --- | --- |",
+        ]
+        library = {"tensorflow": "tensorflow-cpu", "jax": "jax", "torch": "torch"}
+        for backend, label in KERAS_BACKENDS.items():
+            metrics = runs[backend]
+            versions = metrics["versions"]
+            name = library[backend] if library[backend] in versions else backend
+            main = " (the main comparison)" * (backend == MAIN_KERAS_BACKEND)
+            rows.append(
+                f"| `keras_mlp.py --backend {backend}` | {label}{main} | "
+                f"{metrics['test']['accuracy']:.2%} | {metrics['best_epoch']} | "
+                f"{epoch(metrics):.2f} s | {metrics['device']} | "
+                f"{name} {versions.get(name, '?')} |"
+            )
+        metrics = results["pytorch"]
+        rows.append(
+            f"| `pytorch_mlp.py` | (PyTorch itself) | "
+            f"{metrics['test']['accuracy']:.2%} | {metrics['best_epoch']} | "
+            f"{epoch(metrics):.2f} s | {metrics['device']} | "
+            f"torch {metrics['versions']['torch']} |"
+        )
+        return "\n".join(rows)
+
+    @env.macro
+    def backend_speed():
+        """Which backend trained fastest here, and by how much, from the runs."""
+        fastest, *others = sorted(runs, key=lambda backend: epoch(runs[backend]))
+        parts = ", ".join(
+            f"{epoch(runs[backend]) / epoch(runs[fastest]):.1f} times as long on "
+            f"{KERAS_BACKENDS[backend]}"
+            for backend in others
+        )
+        pytorch = epoch(results["pytorch"]) / epoch(runs[fastest])
+        return (
+            f"Keras on {KERAS_BACKENDS[fastest]} trained fastest: "
+            f"{epoch(runs[fastest]):.2f} s per epoch (median), against {parts}; "
+            f"the PyTorch program took {pytorch:.1f} times as long"
+        )
+
+    @env.macro
+    def backend_accuracy_range():
+        """The lowest and highest test accuracy over the three backends."""
+        accuracies = [metrics["test"]["accuracy"] for metrics in runs.values()]
+        return f"from {min(accuracies):.2%} to {max(accuracies):.2%}"
