@@ -500,16 +500,16 @@ def define_backend_macros(env, results):
     def backend_speed():
         """Which backend trained fastest here, and by how much, from the runs."""
         fastest, *others = sorted(runs, key=lambda backend: epoch(runs[backend]))
-        parts = ", ".join(
+        parts = " and ".join(
             f"{epoch(runs[backend]) / epoch(runs[fastest]):.1f} times as long on "
             f"{KERAS_BACKENDS[backend]}"
             for backend in others
         )
         pytorch = epoch(results["pytorch"]) / epoch(runs[fastest])
         return (
-            f"Keras on {KERAS_BACKENDS[fastest]} trained fastest: "
-            f"{epoch(runs[fastest]):.2f} s per epoch (median), against {parts}; "
-            f"the PyTorch program took {pytorch:.1f} times as long"
+            f"Keras on {KERAS_BACKENDS[fastest]} trained fastest, at "
+            f"{epoch(runs[fastest]):.2f} s per epoch (median); Keras took {parts}, "
+            f"and the PyTorch program {pytorch:.1f} times as long"
         )
 
     @env.macro
