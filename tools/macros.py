@@ -231,11 +231,11 @@ def define_env(env):
         )
         return f"{mantissa} × 10{superscript}"
 
-    def backend_list(backends):
+    def backend_list(backends, between=", ", last=" and "):
         """['tensorflow', 'jax'] -> 'TensorFlow and JAX'."""
         names = [KERAS_BACKENDS[backend] for backend in backends]
         return (
-            names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+            last.join([between.join(names[:-1]), names[-1]]) if names[1:] else names[0]
         )
 
     @env.macro
@@ -305,8 +305,9 @@ def define_env(env):
             if backends:
                 largest = max(rounding_steps(comparisons[b]) for b in backends)
                 parts.append(
-                    f"on {backend_list(backends)}, Keras and PyTorch {words} "
-                    f"(at most {steps_text(largest)} rounding steps apart)"
+                    f"with Keras on {backend_list(backends, ', on ', ' and on ')}, the "
+                    f"losses {words} (up to {steps_text(largest)} rounding steps "
+                    "apart)"
                 )
         return "; ".join(parts)
 
@@ -314,14 +315,37 @@ def define_env(env):
     def parity_first_layer():
         """How much of the first layer's output is bit for bit the same."""
         layers = {b: found["first_layer"] for b, found in parity["backends"].items()}
-        shares = ", ".join(
-            f"{layer['identical_fraction']:.0%} on {KERAS_BACKENDS[backend]}"
-            for backend, layer in layers.items()
-        )
+        shares = [
+            f"{layer['identical_fraction']:.0%} with Keras on {KERAS_BACKENDS[b]}"
+            for b, layer in layers.items()
+        ]
+        shares = ", ".join(shares[:-1]) + " and " + shares[-1]
         largest = max(layer["max_difference"] for layer in layers.values())
         return (
-            f"bit for bit, the two agree on {shares} of its numbers, and differ "
-            f"by at most {largest:.1e} elsewhere"
+            f"of its numbers, {shares} are bit for bit the same; the others "
+            f"differ by at most {largest:.1e}"
+        )
+
+    @env.macro
+    def parity_versions():
+        """The libraries' versions that the experiment ran with."""
+        versions = dict(parity["versions"], **parity["pytorch"]["versions"])
+        for found in parity["backends"].values():
+            versions.update(found["versions"])
+        names = {
+            "keras": "Keras",
+            "tensorflow": "TensorFlow",
+            "tensorflow-cpu": "TensorFlow (CPU build)",
+            "jax": "JAX",
+            "jaxlib": "jaxlib",
+            "torch": "PyTorch",
+            "numpy": "NumPy",
+            "python": "Python",
+        }
+        return ", ".join(
+            f"{label} {versions[name]}"
+            for name, label in names.items()
+            if name in versions
         )
 
     @env.macro

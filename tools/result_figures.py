@@ -11,6 +11,7 @@ Needs Matplotlib and NumPy, not TensorFlow or PyTorch.
 
 import argparse
 import json
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -18,7 +19,7 @@ import numpy as np
 from matplotlib.colors import LogNorm
 
 from mnist_data import MnistError, load_mnist
-from tools.course import FRAMEWORKS, training_images
+from tools.course import FRAMEWORKS, KERAS_BACKENDS, training_images
 from tools.figure_style import THEMES, draw_in_both_themes
 
 DIGIT_COUNT = 24
@@ -129,48 +130,123 @@ def plot_hidden_weights(weights, label, theme):
     return figure
 
 
+# Each Keras backend's colour (its place in the theme's series) and line style,
+# so that lines drawn on top of each other still show.
+BACKEND_STYLES = {"tensorflow": (1, "-"), "jax": (3, "--"), "torch": (4, ":")}
+
+
+def rounding_steps_so_far(parity, experiment, backend):
+    """The largest difference so far between Keras' loss and PyTorch's,
+    relative to the loss, in float32 rounding steps (machine epsilons)."""
+    keras_losses = np.array(experiment["backends"][backend]["keras_losses"])
+    pytorch_losses = np.array(experiment["pytorch_losses"])
+    relative = np.abs(keras_losses - pytorch_losses) / np.abs(pytorch_losses)
+    return np.maximum.accumulate(relative) / parity["config"]["float32_epsilon"]
+
+
 def plot_parity(parity, theme):
     colors = THEMES[theme]
-    figure, (loss_axis, difference_axis) = plt.subplots(1, 2, figsize=(10, 3.8))
-    for name, style in (("sgd", "-"), ("adam_default_epsilon", "--")):
-        experiment = parity["experiments"][name]
-        for framework, label in FRAMEWORKS.items():
-            loss_axis.plot(
-                experiment[f"{framework}_losses"],
-                style,
-                color=colors[framework],
-                linewidth=1,
-                label=f"{label}, {experiment['label']}",
-            )
-    loss_axis.set(yscale="log", xlabel="training step", ylabel="batch loss (log scale)")
-    loss_axis.set_title("Loss per step: the two frameworks overlap", fontsize=10)
-    loss_axis.legend(fontsize=8)
-    for experiment, color in zip(
-        parity["experiments"].values(), colors["series"], strict=False
-    ):
-        difference = np.abs(
-            np.array(experiment["keras_losses"])
-            - np.array(experiment["pytorch_losses"])
-        )
-        # The largest difference so far: how the drift grows, without the
-        # step-to-step noise. Identical steps (0) are drawn at 1e-9.
-        difference_axis.plot(
-            np.maximum(np.maximum.accumulate(difference), 1e-9),
-            linewidth=1.5,
-            color=color,
-            label=experiment["label"],
-        )
-    difference_axis.set(
-        yscale="log",
-        xlabel="training step",
-        ylabel="largest |Keras loss - PyTorch loss| so far",
+    experiments = parity["experiments"]
+    tolerance = parity["config"]["rounding_tolerance"]
+    figure, axes = plt.subplots(2, 3, figsize=(10, 6.4), sharex=True)
+    loss_axis, *difference_axes = axes.ravel()
+    sgd = experiments["sgd"]
+    loss_axis.plot(
+        sgd["pytorch_losses"], color=colors["pytorch"], linewidth=3, label="PyTorch"
     )
-    difference_axis.set_title("How far the two drift apart", fontsize=10)
-    difference_axis.legend(fontsize=8)
-    for axis in (loss_axis, difference_axis):
+    for backend, (series, style) in BACKEND_STYLES.items():
+        if backend in sgd["backends"]:
+            loss_axis.plot(
+                sgd["backends"][backend]["keras_losses"],
+                style,
+                color=colors["series"][series],
+                linewidth=2 if style == ":" else 1,
+                label=f"Keras on {KERAS_BACKENDS[backend]}",
+            )
+    loss_axis.set(ylabel="batch loss")
+    loss_axis.set_title(f"{sgd['label']}: loss per step", fontsize=9)
+    loss_axis.legend(fontsize=7, loc="lower left")
+    # Identical losses so far (0) are drawn at the bottom edge.
+    floor = 0.1
+    largest = max(
+        rounding_steps_so_far(parity, experiment, backend).max()
+        for experiment in experiments.values()
+        for backend in experiment["backends"]
+    )
+    for axis, experiment in zip(difference_axes, experiments.values(), strict=False):
+        axis.axhline(
+            tolerance,
+            color=colors["text"],
+            linewidth=0.8,
+            linestyle=(0, (1, 3)),
+            label="float32 rounding tolerance",
+        )
+        for backend, (series, style) in BACKEND_STYLES.items():
+            if backend in experiment["backends"]:
+                axis.plot(
+                    np.maximum(
+                        rounding_steps_so_far(parity, experiment, backend), floor
+                    ),
+                    style,
+                    color=colors["series"][series],
+                    # A dotted line shows only if drawn thicker.
+                    linewidth=2.5 if style == ":" else 1.5,
+                    label=f"Keras on {KERAS_BACKENDS[backend]}",
+                )
+        axis.set(yscale="log", ylim=(floor, largest * 3))
+        axis.set_title(textwrap.fill(experiment["label"], 32), fontsize=9)
+    difference_axes[0].legend(fontsize=7)
+    for axis in axes.ravel():
         axis.grid(True, linewidth=0.5)
+    axes[0, 1].set_ylabel("largest loss difference so far\n(float32 rounding steps)")
+    axes[1, 0].set_ylabel("largest loss difference so far\n(float32 rounding steps)")
+    for axis in axes[1]:
+        axis.set_xlabel("training step")
     figure.tight_layout()
     return figure
+
+
+def parity_alt(parity):
+    """The parity figure's alt text, from the numbers it draws."""
+    experiments = parity["experiments"]
+    tolerance = parity["config"]["rounding_tolerance"]
+    sgd = experiments["sgd"]
+    names = [KERAS_BACKENDS[backend] for backend in sgd["backends"]]
+    names = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+    losses = [sgd["pytorch_losses"]] + [
+        found["keras_losses"] for found in sgd["backends"].values()
+    ]
+    text = (
+        f"Six charts over {parity['config']['steps']} training steps from the same "
+        f"initial weights. First, the batch loss with {sgd['label']} of PyTorch and "
+        f"of Keras on {names}, from {losses[0][0]:.2f} to {losses[0][-1]:.2f}; "
+        f"at every step the curves are at most {sgd['max_loss_difference']:.1e} "
+        "apart. Then one chart per experiment: the largest difference so far "
+        "between the loss of Keras and that of PyTorch, relative to the loss, in "
+        "float32 rounding steps (log scale), one line per Keras backend, and a "
+        f"dotted line at the tolerance of {tolerance} steps."
+    )
+    for experiment in experiments.values():
+        finals = {
+            backend: rounding_steps_so_far(parity, experiment, backend)[-1]
+            for backend in experiment["backends"]
+        }
+        values = ", ".join(
+            f"{KERAS_BACKENDS[backend]} "
+            + (f"{value:.1f}" if value < 10 else f"{value:,.0f}")
+            for backend, value in finals.items()
+        )
+        below = [b for b, value in finals.items() if value <= tolerance]
+        side = (
+            "all within the tolerance"
+            if len(below) == len(finals)
+            else "none within the tolerance"
+            if not below
+            else "within the tolerance: "
+            + ", ".join(KERAS_BACKENDS[backend] for backend in below)
+        )
+        text += f" {experiment['label']}: {values}; {side}."
+    return text
 
 
 def most_confused(matrix):
@@ -304,17 +380,7 @@ def main():
             else "titles in colour mark a wrong prediction."
         ),
     }
-    sgd, adam = (
-        parity["experiments"][name] for name in ("sgd", "adam_default_epsilon")
-    )
-    alt["parity"] = (
-        f"Two charts over {parity['config']['steps']} training steps from the same "
-        "initial weights. Left, the batch loss of Keras and PyTorch with SGD and with "
-        "Adam, one curve per framework. Right, the largest absolute "
-        "difference of the two losses so far, log scale: with SGD it stays below "
-        f"{sgd['max_loss_difference']:.0e}; with Adam and the default epsilons it "
-        f"reaches {adam['max_loss_difference']:.0e}."
-    )
+    alt["parity"] = parity_alt(parity)
     for framework, label in FRAMEWORKS.items():
         matrix = matrices[framework]
         true, predicted, count = most_confused(matrix)
