@@ -19,12 +19,16 @@ x_train, x_val, x_test = ((x - mean) / std for x in (x_train, x_val, x_test))
 
 # 1.2, the line that makes the labels tensors, without .long():
 # --8<-- [start:no_long]
-y_train, y_val, y_test = (torch.from_numpy(y) for y in (y_train, y_val, y_test))
+y_train, y_val, y_test = (
+    torch.from_numpy(y).to(device) for y in (y_train, y_val, y_test)
+)
 # --8<-- [end:no_long]
 
 # 1.2, the same line with int32 labels instead:
 # --8<-- [start:int32_labels]
-y_train, y_val, y_test = (torch.from_numpy(y).int() for y in (y_train, y_val, y_test))
+y_train, y_val, y_test = (
+    torch.from_numpy(y).int().to(device) for y in (y_train, y_val, y_test)
+)
 # --8<-- [end:int32_labels]
 
 

@@ -127,10 +127,9 @@ def run(variant, folder):
 AFTER_TRAIN_SIZE = (
     "x_train, y_train = x_train[: args.train_size], y_train[: args.train_size]"
 )
-PYTORCH_LABELS = (
-    "y_train, y_val, y_test = "
-    "(torch.from_numpy(y).long() for y in (y_train, y_val, y_test))"
-)
+PYTORCH_LABELS = """y_train, y_val, y_test = (
+    torch.from_numpy(y).long().to(device) for y in (y_train, y_val, y_test)
+)"""
 PYTORCH_MODEL = """class MLP(nn.Module):
     def __init__(self, hidden_units):
         super().__init__()
