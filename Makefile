@@ -66,6 +66,7 @@ exercises: $(VENV)/.installed ## run every solution of the Exercises page; resul
 
 bench: $(VENV)/.installed ## benchmark Keras (two backends) and PyTorch; results in docs/benchmark/
 	$(BIN)/python -m tools.benchmark
+	$(BIN)/python -m tools.pipeline_benchmark
 
 parity: $(VENV)/.installed ## train Keras and PyTorch step by step from the same weights; results in runs/parity.json
 	$(BIN)/python code/parity.py

@@ -44,6 +44,7 @@ RESULT_SETS = {
                 "code/keras_pitfalls.py",
                 "code/pytorch_pitfalls.py",
                 "code/parity.py",
+                "code/input_pipelines.py",
                 "tools/course.py",
                 "tools/retrain.py",
                 "tools/playground_export.py",
@@ -79,6 +80,9 @@ RESULT_SETS = {
                 # The course's settings, which the benchmark reads from them.
                 "code/keras_mlp.py",
                 "code/pytorch_mlp.py",
+                # The input pipelines' costs (pipelines.json).
+                "code/input_pipelines.py",
+                "tools/pipeline_benchmark.py",
             ),
         ),
         ResultSet(

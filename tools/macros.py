@@ -75,6 +75,7 @@ def define_env(env):
     env.variables["training_images"] = training_images()
     env.variables["results"] = results
     define_backend_macros(env, results)
+    define_pipeline_macros(env)
     env.variables["figures"] = figures
     env.variables["hyperparameters"] = hyperparameters = results["keras"]["config"]
     parity = env.variables["parity"]
@@ -541,3 +542,136 @@ def define_backend_macros(env, results):
         """The lowest and highest test accuracy over the three backends."""
         accuracies = [metrics["test"]["accuracy"] for metrics in runs.values()]
         return f"from {min(accuracies):.2%} to {max(accuracies):.2%}"
+
+
+def time_against(measure, baseline):
+    """A time against another, in words: how many times as long, and whether
+    the spreads of the repeats (fastest to slowest) keep them apart."""
+    ratio = measure["median"] / baseline["median"]
+    if measure["max"] < baseline["min"] or baseline["max"] < measure["min"]:
+        return f"{ratio:.2f} times as long, spreads apart"
+    return f"{ratio:.2f} times as long, spreads overlap: no difference shown"
+
+
+def define_pipeline_macros(env):
+    """The Data lecture's input pipelines: the cost of an epoch fed by each
+    (docs/benchmark/pipelines.json, `make bench`), and what code/input_pipelines.py
+    recorded, the bridge between the frameworks included
+    (docs/generated/bridge.json, `make artifacts`)."""
+    pipelines = json.loads(
+        (DOCS_DIR / "benchmark" / "pipelines.json").read_text(encoding="utf-8")
+    )
+    bridge = json.loads((GENERATED_DIR / "bridge.json").read_text(encoding="utf-8"))
+    env.variables["pipelines"] = pipelines
+    env.variables["bridge"] = bridge
+    runners = pipelines["runners"]
+
+    def program_way(runner):
+        """The runner's first pipeline: its program's own way, the baseline."""
+        return next(iter(runners[runner]["pipelines"].values()))
+
+    @env.macro
+    def pipeline_cost_table():
+        """Every runner's pipelines: seconds per epoch, against the program's way."""
+        rows = [
+            "| runner | fed by | seconds per epoch, median (fastest – slowest) "
+            "| against the program's way |",
+            "| --- | --- | --- | --- |",
+        ]
+        for runner, found in runners.items():
+            baseline = program_way(runner)
+            for measure in found["pipelines"].values():
+                comparison = (
+                    "the program's way"
+                    if measure is baseline
+                    else time_against(measure, baseline)
+                )
+                rows.append(
+                    f"| {found['label']} | {measure['label']} | "
+                    f"{measure['median']:.2f} s ({measure['min']:.2f} – "
+                    f"{measure['max']:.2f}) | {comparison} |"
+                )
+        return "\n".join(rows)
+
+    @env.macro
+    def pipeline_against(runner, pipeline):
+        """One pipeline's epoch against its program's way, in words."""
+        ratio, spreads = time_against(
+            runners[runner]["pipelines"][pipeline], program_way(runner)
+        ).split(", ", 1)
+        return f"{ratio} as the program's way ({spreads})"
+
+    @env.macro
+    def pipeline_batches_verdict():
+        """Whether every pipeline gave the same batches in number and shape."""
+        shapes = {
+            (found["batches"], found["images"], *found["x"]["shape"])
+            for found in bridge["pipelines"].values()
+        }
+        if len(shapes) == 1:
+            return "Every pipeline gave the same number of batches, of the same shapes"
+        return "The pipelines did not give the same batches in number and shape"
+
+    @env.macro
+    def pipeline_advice():
+        """Which pipelines, if any, took less time than their program's way,
+        with the spreads of the repeats apart, as a sentence."""
+        quicker = [
+            f"{measure['label']} with {found['label']} ("
+            + time_against(measure, program_way(runner)).split(",")[0]
+            + ")"
+            for runner, found in runners.items()
+            for measure in found["pipelines"].values()
+            if measure["max"] < program_way(runner)["min"]
+        ]
+        if not quicker:
+            return (
+                "In the table, no pipeline took less time than its program's own "
+                "way with the spreads apart."
+            )
+        return (
+            "In the table, these took less time than their program's own way, "
+            f"with the spreads apart: {'; '.join(quicker)}. Time such a change on "
+            "your own machine before making it for speed."
+        )
+
+    @env.macro
+    def pipeline_batches_table():
+        """What each pipeline yielded over one epoch, as the program recorded."""
+        rows = [
+            "| function | batches per epoch | images | a batch of images "
+            "| a batch of labels |",
+            "| --- | ---: | ---: | --- | --- |",
+        ]
+
+        def batch(found):
+            shape = " × ".join(str(size) for size in found["shape"])
+            return f"`{found['type']}`, {found['dtype']}, {shape}"
+
+        for name, found in bridge["pipelines"].items():
+            rows.append(
+                f"| `{name}` | {found['batches']} | {found['images']:,} | "
+                f"{batch(found['x'])} | {batch(found['y'])} |"
+            )
+        return "\n".join(rows)
+
+    @env.macro
+    def bridge_table():
+        """What the bridge observed, as the program recorded it."""
+        found = bridge["bridge"]
+        rows = [
+            "| what the program checked | recorded |",
+            "| --- | --- |",
+            f"| Keras' backend | {bridge['backend']} |",
+            f"| `isinstance(model, torch.nn.Module)` | {found['is_torch_module']} |",
+            f"| `model.parameters()` | {found['parameter_tensors']} tensors, "
+            f"{found['parameter_count_torch']:,} numbers (`model.count_params()`: "
+            f"{found['parameter_count_keras']:,}) |",
+            f"| `model(x_val)`, given a `torch.Tensor`, returns | "
+            f"`{found['output_type']}` |",
+            f"| validation accuracy after one epoch, `fit` on the DataLoader "
+            f"| {found['fit_on_data_loader_accuracy']:.2%} |",
+            f"| validation accuracy after one epoch, the PyTorch loop "
+            f"| {found['pytorch_loop_accuracy']:.2%} |",
+        ]
+        return "\n".join(rows)
