@@ -20,6 +20,12 @@ RESTATED = {
     "keras_pitfalls.py": ("HIDDEN_UNITS", "BATCH_SIZE"),
     "pytorch_pitfalls.py": ("HIDDEN_UNITS", "BATCH_SIZE"),
     "parity.py": ("HIDDEN_UNITS", "BATCH_SIZE"),
+    "input_pipelines.py": (
+        "HIDDEN_UNITS",
+        "BATCH_SIZE",
+        "LEARNING_RATE",
+        "VALIDATION_SIZE",
+    ),
     # Data-parallel training of the course's model: the same run, on workers.
     "keras_multiworker.py": DISTRIBUTED,
     "pytorch_ddp.py": DISTRIBUTED,

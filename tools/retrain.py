@@ -44,11 +44,10 @@ RESULTS = fingerprint.RESULT_SETS["artifacts"]
 MODEL_FILES = {"keras": "mlp.keras", "pytorch": "mlp.pt"}
 
 
-def run_step(what, command, **options):
+def run_step(what, command, env_extra=None, **options):
     """Run one step in its own process, on one core; stop everything if it fails."""
-    completed = subprocess.run(
-        command, env={**os.environ, **ONE_THREAD}, preexec_fn=one_core, **options
-    )
+    environment = {**os.environ, **ONE_THREAD, **(env_extra or {})}
+    completed = subprocess.run(command, env=environment, preexec_fn=one_core, **options)
     if completed.returncode != 0:
         sys.exit(
             f"retrain: {what} failed (exit code {completed.returncode}); "
@@ -126,6 +125,16 @@ def main():
             [sys.executable, str(CODE_DIR / "parity.py")]
             + ["--output", str(staging / "parity.json")],
             cwd=PROJECT_DIR,
+        )
+        print("retrain: the bridge (Keras on PyTorch) ...", flush=True)
+        run_step(
+            "the data bridge",
+            [sys.executable, str(CODE_DIR / "input_pipelines.py")]
+            + ["--output", str(staging / "bridge.json")],
+            # Its stdout repeats bridge.json; errors still reach the console.
+            stdout=subprocess.DEVNULL,
+            cwd=PROJECT_DIR,
+            env_extra={"KERAS_BACKEND": "torch"},
         )
         print("retrain: figures ...", flush=True)
         run_step(
