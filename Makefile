@@ -64,7 +64,7 @@ seeds: $(VENV)/.installed ## train both models with several seeds; the seed stud
 exercises: $(VENV)/.installed ## run every solution of the Exercises page; results in docs/exercises/
 	$(BIN)/python -m tools.exercises
 
-bench: $(VENV)/.installed ## benchmark Keras (two backends) and PyTorch; results in docs/benchmark/
+bench: $(VENV)/.installed ## benchmark Keras (three backends), PyTorch and their input pipelines; results in docs/benchmark/
 	$(BIN)/python -m tools.benchmark
 	$(BIN)/python -m tools.pipeline_benchmark
 
