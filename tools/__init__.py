@@ -5,12 +5,10 @@ and turns what it produced into the site's results, figures and notebooks.
 Run each tool from the project root as a module, the way the Makefile does
 (`python -m tools.retrain`). The pipeline, one `make` target each:
 
-- `make artifacts`: `retrain` runs both programs (Keras on each of its
-  backends), the pitfalls, the parity experiment and the data bridge (each in
-  its own process), `playground_export` and `result_figures`, into
-  docs/generated/; then `seed_study`, `exercises` and `build_notebooks`.
-- `make bench`: `benchmark` and `benchmark_figures`, then `pipeline_benchmark`,
-  into docs/benchmark/.
+- `make artifacts`: `retrain` runs both programs, the pitfalls and the parity
+  experiment (each in its own process), `playground_export` and
+  `result_figures`, into docs/generated/; then `build_notebooks`.
+- `make bench`: `benchmark` and `benchmark_figures`, into docs/benchmark/.
 - `make export`: `deployment` (with `deployment_reload` in child processes),
   into docs/deployment/.
 - `make scale`: `scaling`, into docs/scaling/.
