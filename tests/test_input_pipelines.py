@@ -10,9 +10,9 @@ import math
 import os
 import textwrap
 
-import input_pipelines
 import pytest
 
+import input_pipelines
 from conftest import CODE_DIR, DOCS_DIR, GENERATED_DIR, run_program, run_tool
 from tools import course, pipeline_benchmark
 from tools.macros import time_against

@@ -33,7 +33,6 @@ import time
 from pathlib import Path
 
 import input_pipelines as pipelines
-
 from run_record import cpu_model, library_versions, write_atomically
 from tools import PROJECT_DIR, fingerprint
 from tools.course import training_images
