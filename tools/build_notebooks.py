@@ -189,6 +189,9 @@ import os
 # TensorFlow's C++ messages: warnings and errors only, no notes on CPU
 # instructions (its first lines, about absl and oneDNN, print anyway).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+# On a GPU, TensorFlow reserves nearly all of the GPU's memory when it starts,
+# leaving none for PyTorch in this same process: let it take what it needs.
+os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
 # With the TensorFlow and PyTorch builds this course pins, importing TensorFlow
 # before PyTorch's compiler stack (triton, which the optimizers load) crashes
 # the kernel. Loading PyTorch's side first avoids it, in whatever order you
@@ -484,7 +487,8 @@ def setup_cells():
             the course pins among them), importing TensorFlow before PyTorch's
             compiler stack crashes the process. This cell loads PyTorch's side
             first, so the parts run in either order. It also quietens
-            TensorFlow's informational messages.
+            TensorFlow's informational messages and, on a GPU, stops TensorFlow
+            from reserving the GPU's memory that PyTorch will need.
             """
         ),
         code(GUARD),

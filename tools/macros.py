@@ -405,6 +405,150 @@ def define_env(env):
                 )
         return "; ".join(sentences) + "."
 
+    def seconds(measure):
+        """A time measure: '0.54 s (0.52 – 0.60)', median (fastest – slowest)."""
+        return (
+            f"{measure['median']:.2f} s ({measure['min']:.2f} – {measure['max']:.2f})"
+        )
+
+    def timed_over(result):
+        """How an epoch's time was taken, when not from whole epochs."""
+        steps, per_epoch = result["steps_timed"], benchmark["config"]["steps_per_epoch"]
+        if steps >= per_epoch:
+            return ""
+        return f" (timed over {steps} steps, × {per_epoch / steps:.1f} for an epoch)"
+
+    def versus(new, old, old_name):
+        """new against old, in words: how many times faster or slower, and only
+        where the spreads of the repeats do not overlap."""
+        a, b = new["epoch"], old["epoch"]
+        text = f"{a['median']:.2f} s against {b['median']:.2f} s {old_name}"
+        if a["max"] < b["min"]:
+            return f"{text}: {b['median'] / a['median']:.1f}x faster"
+        if b["max"] < a["min"]:
+            return f"{text}: {a['median'] / b['median']:.1f}x slower"
+        return f"{text}: the spreads of the repeats overlap, no difference shown"
+
+    @env.macro
+    def bench_speed_table():
+        """Every change a reader can make, runner by runner: seconds per epoch
+        and that as a multiple of the machine's limit and of its library's."""
+        rows = [
+            "| runner | change | seconds per epoch, median (fastest – slowest) "
+            "| × the machine's compute limit | × its library's limit |",
+            "| --- | --- | --- | ---: | ---: |",
+        ]
+        for runner in benchmark["runners"].values():
+            for result in runner["variants"].values():
+                change = f"`{result['label']}`"
+                if not result["supported"]:
+                    rows.append(
+                        f"| {runner['label']} | {change} | not supported: "
+                        f"{result['reason'].replace('`', '')} | | |"
+                    )
+                    continue
+                rows.append(
+                    f"| {runner['label']} | {change} | {seconds(result['epoch'])}"
+                    f"{timed_over(result)} | {result['machine_limit_ratio']:.1f} "
+                    f"| {result['own_limit_ratio']:.1f} |"
+                )
+        return "\n".join(rows)
+
+    @env.macro
+    def bench_program_table():
+        """The course's programs on their defaults, against the bare loop (the
+        defaults variant) and the limits."""
+        rows = [
+            "| program | seconds per epoch, median (fastest – slowest) | the bare "
+            "loop, same library | × the machine's compute limit | × its library's "
+            "limit |",
+            "| --- | --- | --- | ---: | ---: |",
+        ]
+        for runner in benchmark["runners"].values():
+            program = runner["program"]
+            rows.append(
+                f"| `{program['command']}` | {seconds(program['epoch'])}"
+                f"{timed_over(program)} | "
+                f"{runner['variants']['defaults']['epoch']['median']:.2f} s | "
+                f"{program['machine_limit_ratio']:.1f} | "
+                f"{program['own_limit_ratio']:.1f} |"
+            )
+        return "\n".join(rows)
+
+    @env.macro
+    def bench_effect(runner, variant, against="defaults"):
+        """A variant's epoch against another of the same runner, in words."""
+        variants = benchmark["runners"][runner]["variants"]
+        new, old = variants[variant], variants[against]
+        if not new["supported"]:
+            return f"`{new['label']}` is refused: “{new['reason']}”"
+        return versus(new, old, f"with `{old['label']}`")
+
+    @env.macro
+    def bench_program_effect(runner):
+        """A course program's epoch against the bare loop of its runner."""
+        found = benchmark["runners"][runner]
+        return versus(found["program"], found["variants"]["defaults"], "bare")
+
+    @env.macro
+    def bench_resolved_jit(runner):
+        """What jit_compile="auto" became on this runner, as Keras resolved it."""
+        value = benchmark["runners"][runner]["variants"]["defaults"]["jit_compile"]
+        return f"`jit_compile={value}`"
+
+    @env.macro
+    def bench_default_adam():
+        """Which of its implementations PyTorch's Adam chose by default here."""
+        adam = benchmark["runners"]["pytorch"]["variants"]["defaults"]["adam"]
+        if adam["fused"]:
+            return "the fused implementation"
+        if adam["foreach"]:
+            return "the foreach implementation, one operation over all parameters"
+        return "the for-loop implementation, one parameter at a time"
+
+    @env.macro
+    def bench_compiled_step_graphs():
+        """How TorchDynamo split the compiled training step, and why."""
+        found = benchmark["runners"]["pytorch"]["variants"]["compiled-step"]
+        reasons = "; ".join(f"“{reason}”" for reason in found["graph_breaks"])
+        breaks = len(found["graph_breaks"])
+        return (
+            f"{found['graphs']} compiled graphs, {breaks} graph "
+            f"{'break' if breaks == 1 else 'breaks'}"
+            + (f": {reasons}" if breaks else "")
+        )
+
+    @env.macro
+    def bench_step_gap(runner, variant="defaults"):
+        """Milliseconds per step that a variant spends above the arithmetic."""
+        epoch = benchmark["runners"][runner]["variants"][variant]["epoch"]["median"]
+        gap = epoch - benchmark["compute_limit"]["epoch_seconds"]
+        return f"{gap / benchmark['config']['steps_per_epoch'] * 1e3:.2f} ms"
+
+    @env.macro
+    def bench_fastest():
+        """The fastest way to train found here, against the machine's limit."""
+        found = benchmark["fastest"]
+        runner = benchmark["runners"][found["runner"]]
+        label = runner["variants"][found["variant"]]["label"]
+        return (
+            f"{runner['label']} with `{label}`: {found['epoch']['median']:.2f} s "
+            f"per epoch, {found['machine_limit_ratio']:.1f}x the machine's compute "
+            "limit"
+        )
+
+    @env.macro
+    def bench_matmul_order():
+        """The libraries by float32 matrix-multiply throughput, fastest first."""
+        best = {}
+        for runner in benchmark["runners"].values():
+            flops = runner["matmul_flops"]
+            best[runner["library"]] = max(flops, best.get(runner["library"], 0))
+        ordered = sorted(best.items(), key=lambda item: -item[1])
+        return ", ".join(
+            f"{library} {flops / 1e9:.0f} GFLOP/s" for library, flops in ordered
+        )
+
     @env.macro
     def colab(notebook):
         """Colab's address for a notebook of docs/notebooks/ in the repository."""
@@ -524,6 +668,15 @@ def define_backend_macros(env, results):
     @env.macro
     def backend_speed():
         """Which backend trained fastest here, and by how much, from the runs."""
+        cores = {
+            metrics["machine"].get("cores_used")
+            for metrics in (*runs.values(), results["pytorch"])
+        }
+        if len(cores) != 1 or None in cores:
+            raise ValueError(
+                "backend_speed: the runs were not made on the same number of cores "
+                f"({cores}); run `make artifacts` again"
+            )
         fastest, *others = sorted(runs, key=lambda backend: epoch(runs[backend]))
         parts = " and ".join(
             f"{epoch(runs[backend]) / epoch(runs[fastest]):.1f} times as long on "
@@ -594,12 +747,13 @@ def define_pipeline_macros(env):
         return "\n".join(rows)
 
     @env.macro
-    def pipeline_against(runner, pipeline):
-        """One pipeline's epoch against its program's way, in words."""
-        ratio, spreads = time_against(
-            runners[runner]["pipelines"][pipeline], program_way(runner)
-        ).split(", ", 1)
-        return f"{ratio} as the program's way ({spreads})"
+    def pipeline_against(runner, pipeline, baseline=None):
+        """One pipeline's epoch against another of its runner (by default the
+        program's own way), in words."""
+        found = runners[runner]["pipelines"]
+        against = found[baseline] if baseline else program_way(runner)
+        ratio, spreads = time_against(found[pipeline], against).split(", ", 1)
+        return f"{ratio} as {against['label']} ({spreads})"
 
     @env.macro
     def pipeline_batches_verdict():
