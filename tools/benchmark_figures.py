@@ -15,13 +15,15 @@ import numpy as np
 from run_record import write_atomically
 from tools.figure_style import THEMES, draw_in_both_themes
 
-# How each runner is drawn: its framework's colour, and a line style that
-# tells the two Keras backends apart.
+# How each runner is drawn: its framework's colour, a line style that tells
+# the Keras backends apart, and a hatch for their bars.
 RUNNER_STYLES = {
     "keras-tensorflow": ("keras", "o-"),
+    "keras-jax": ("keras", "^-."),
     "keras-torch": ("keras", "s--"),
     "pytorch": ("pytorch", "o-"),
 }
+HATCHES = {"keras-jax": "..", "keras-torch": "//"}
 
 
 def plot_step_times(benchmark, theme):
@@ -74,12 +76,19 @@ def plot_step_times(benchmark, theme):
 
 def plot_epoch_times(benchmark, theme):
     colors = THEMES[theme]
-    figure, axis = plt.subplots(figsize=(7, 2.6))
+    figure, axis = plt.subplots(figsize=(7, 3))
     for row, (runner, (color, _)) in enumerate(RUNNER_STYLES.items()):
         epoch = benchmark["runners"][runner]["epoch"]
-        # The two Keras runners share a colour; the PyTorch backend is hatched.
-        hatch = "//" if runner == "keras-torch" else None
-        axis.barh(row, epoch["median"], color=colors[color], alpha=0.8, hatch=hatch)
+        # The Keras runners share a colour; the backends other than
+        # TensorFlow are hatched.
+        axis.barh(
+            row,
+            epoch["median"],
+            color=colors[color],
+            alpha=0.8,
+            hatch=HATCHES.get(runner),
+            hatchcolor=colors["text"],  # black by default: unseen on a dark page
+        )
         axis.errorbar(
             epoch["median"],
             row,
@@ -96,6 +105,7 @@ def plot_epoch_times(benchmark, theme):
     )
     labels = [benchmark["runners"][runner]["label"] for runner in RUNNER_STYLES]
     axis.set_yticks(range(len(labels)), labels)
+    axis.invert_yaxis()  # the first runner on top, as in the tables
     config = benchmark["config"]
     axis.set_xlabel(
         f"seconds per training epoch ({config['training_images']:,} images, "
@@ -103,6 +113,65 @@ def plot_epoch_times(benchmark, theme):
     )
     axis.legend(fontsize=8, loc="lower right")
     axis.grid(True, axis="x", linewidth=0.5)
+    figure.tight_layout()
+    return figure
+
+
+def variant_rows(benchmark):
+    """(runner, variant name, its result) for every variant, runner by runner."""
+    return [
+        (runner, name, result)
+        for runner in RUNNER_STYLES
+        for name, result in benchmark["runners"][runner]["variants"].items()
+    ]
+
+
+def plot_variants(benchmark, theme):
+    colors = THEMES[theme]
+    rows = variant_rows(benchmark)
+    figure, axis = plt.subplots(figsize=(8, 0.32 * len(rows) + 1.2))
+    labels = []
+    for row, (runner, _, result) in enumerate(rows):
+        labels.append(f"{benchmark['runners'][runner]['label']}: {result['label']}")
+        if not result["supported"]:
+            axis.text(
+                benchmark["compute_limit"]["epoch_seconds"] * 1.1,
+                row,
+                "not supported",
+                va="center",
+                fontsize=8,
+                color=colors["text"],
+            )
+            continue
+        epoch = result["epoch"]
+        axis.barh(
+            row,
+            epoch["median"],
+            color=colors[RUNNER_STYLES[runner][0]],
+            alpha=0.8,
+            hatch=HATCHES.get(runner),
+            hatchcolor=colors["text"],  # black by default: unseen on a dark page
+        )
+        axis.errorbar(
+            epoch["median"],
+            row,
+            xerr=[[epoch["median"] - epoch["min"]], [epoch["max"] - epoch["median"]]],
+            color=colors["text"],
+            capsize=2,
+            linewidth=1,
+        )
+    axis.axvline(
+        benchmark["compute_limit"]["epoch_seconds"],
+        linestyle=":",
+        color=colors["text"],
+        label="the machine's compute limit",
+    )
+    axis.set_yticks(range(len(labels)), labels, fontsize=8)
+    axis.invert_yaxis()  # the first runner on top, as in the tables
+    axis.set_xscale("log")
+    axis.set_xlabel("seconds per training epoch (log scale)")
+    axis.legend(fontsize=8, loc="lower right")
+    axis.grid(True, axis="x", which="both", linewidth=0.5)
     figure.tight_layout()
     return figure
 
@@ -120,6 +189,7 @@ def main():
         lambda theme: {
             "step-times": plot_step_times(benchmark, theme),
             "epoch-times": plot_epoch_times(benchmark, theme),
+            "variants": plot_variants(benchmark, theme),
         },
     )
     runners = benchmark["runners"]
@@ -137,6 +207,18 @@ def main():
         "throughput) as a dotted line.",
         "epoch-times": f"Bar chart of seconds per training epoch: {epochs}; "
         f"the compute limit is {limit['epoch_seconds']:.2f} s.",
+        "variants": "Bar chart, on a log scale, of seconds per training epoch for "
+        "each change to each runner: "
+        + "; ".join(
+            f"{runners[runner]['label']}, {result['label']}: "
+            + (
+                f"{result['epoch']['median']:.2f} s"
+                if result["supported"]
+                else "not supported"
+            )
+            for runner, _, result in variant_rows(benchmark)
+        )
+        + f"; the machine's compute limit is {limit['epoch_seconds']:.2f} s.",
     }
     write_atomically(
         folder / "figures.json", (json.dumps({"alt": alt}, indent=2) + "\n").encode()
