@@ -286,6 +286,9 @@ def notebook_section(framework, section):
         source = source.replace(settings, SETTINGS_MOVED)
         source = source.replace(PARSE_ARGS, NOTEBOOK_PARSE_ARGS)
     source = source.replace(SYS_EXIT, NOTEBOOK_RAISE)
+    # The programs' other error exits (a device that is not there) become an
+    # exception the notebook shows, like the data error.
+    source = source.replace("sys.exit(", "raise ValueError(")
     if "sys.exit(" in source:
         raise SystemExit(f"{path.name} [{section}]: a sys.exit the notebook keeps")
     if section == "train":
