@@ -402,6 +402,9 @@ def code(source, collapsed=False):
         # Jupyter shows the cell folded; Colab as a form with "Show code".
         cell.metadata["jupyter"] = {"source_hidden": True}
         cell.metadata["cellView"] = "form"
+        # The course site leaves their code out (mkdocs.yml, remove_tag_config):
+        # its pages link to the files instead, and stay light.
+        cell.metadata["tags"] = ["folded"]
     return cell
 
 
@@ -501,8 +504,9 @@ def setup_cells():
             SHA-256, and downloads the files if `MNIST_DIR` is not set) and save
             their results with the same small module; the checks of the
             exercises are plain functions too. These folded cells write the
-            three files next to the notebook: click one to read it, or read
-            them in the repository: {helpers}.
+            three files next to the notebook: in Jupyter or Colab, click one to
+            read it (the course site leaves their code out), or read them in
+            the repository: {helpers}.
             """
         ),
         *(
