@@ -38,6 +38,12 @@ def test_keras_reached_the_target_on_every_backend_and_recorded_it():
     assert KERAS_BACKENDS[MAIN_KERAS_BACKEND] == "TensorFlow"
 
 
+def test_no_saved_model_is_published():
+    # The site needs the runs' results only; a saved model is megabytes.
+    published = {path.name for path in GENERATED_DIR.rglob("*")}
+    assert not published & {"mlp.keras", "mlp.pt"}
+
+
 def test_every_run_records_its_device_and_cores():
     for run, metrics in committed_metrics(runs=RUNS).items():
         # This course's results come from a machine without a GPU.
