@@ -116,10 +116,10 @@ def main():
             train(framework, staging)
         for backend in KERAS_BACKENDS:
             if backend != MAIN_KERAS_BACKEND:
-                output_dir = train_once(
+                run_dir = train_once(
                     "keras_mlp.py", keras_run(backend), staging, ("--backend", backend)
                 )
-                (output_dir / MODEL_FILES["keras"]).unlink()
+                (run_dir / MODEL_FILES["keras"]).unlink()
         print("retrain: parity ...", flush=True)
         run_step(
             "the parity experiment",
