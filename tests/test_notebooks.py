@@ -417,151 +417,108 @@ def test_running_a_training_cell_again_trains_from_the_same_fresh_weights(kernel
     assert first.startswith("losses: [") and first == second
 
 
-# Each common mistake, as a student would write it in the exercise cell: the
-# framework, the exercise, the wrong answer, the section whose check must catch
-# it, and words of the hint that check must print.
+# Each common mistake, as a student would make it in the exercise cell: the
+# framework, the exercise, the change that turns the program's solution into
+# the wrong answer (its text, then what the student wrote instead), the
+# section whose check must catch it, and words of the hint that check must print.
 MISTAKES = {
     "keras-softmax-output": (
         "keras",
         "exercise_model",
-        """
-        model = keras.Sequential(
-            [
-                keras.Input(shape=(784,)),
-                keras.layers.Dense(args.hidden_units, activation="relu"),
-                keras.layers.Dense(10, activation="softmax"),
-            ]
-        )
-        """,
+        ("keras.layers.Dense(10)", 'keras.layers.Dense(10, activation="softmax")'),
         "Keras: The model",
         "the model ends with a softmax",
     ),
     "keras-output-size": (
         "keras",
         "exercise_model",
-        """
-        model = keras.Sequential(
-            [
-                keras.Input(shape=(784,)),
-                keras.layers.Dense(args.hidden_units, activation="relu"),
-                keras.layers.Dense(1),
-            ]
-        )
-        """,
+        ("keras.layers.Dense(10)", "keras.layers.Dense(1)"),
         "Keras: The model",
         "1 outputs, not 10",
     ),
     "keras-no-relu": (
         "keras",
         "exercise_model",
-        """
-        model = keras.Sequential(
-            [
-                keras.Input(shape=(784,)),
-                keras.layers.Dense(args.hidden_units),
-                keras.layers.Dense(10),
-            ]
-        )
-        """,
+        (
+            'keras.layers.Dense(args.hidden_units, activation="relu")',
+            "keras.layers.Dense(args.hidden_units)",
+        ),
         "Keras: The model",
         "no ReLU",
     ),
     "keras-missing-from-logits": (
         "keras",
         "exercise_loss",
-        "loss_function = keras.losses.SparseCategoricalCrossentropy()",
+        (
+            "SparseCategoricalCrossentropy(from_logits=True)",
+            "SparseCategoricalCrossentropy()",
+        ),
         "Keras: Training",
         "Pass from_logits=True",
     ),
     "keras-evaluate-swapped": (
         "keras",
         "exercise_evaluate",
-        "test_accuracy, test_loss = model.evaluate(x_test, y_test, verbose=0)",
+        ("test_loss, test_accuracy =", "test_accuracy, test_loss ="),
         "Keras: Evaluate",
         "swapped",
     ),
     "pytorch-softmax-before-cross-entropy": (
         "pytorch",
         "exercise_model",
-        """
-        class MLP(nn.Module):
-            def __init__(self, hidden_units):
-                super().__init__()
-                self.hidden = nn.Linear(784, hidden_units)
-                self.output = nn.Linear(hidden_units, 10)
-
-            def forward(self, x):
-                return torch.softmax(self.output(torch.relu(self.hidden(x))), dim=1)
-
-
-        model = MLP(args.hidden_units)
-        """,
+        (
+            "return self.output(torch.relu(self.hidden(x)))",
+            "return torch.softmax(self.output(torch.relu(self.hidden(x))), dim=1)",
+        ),
         "PyTorch: The model",
         "softmax is applied twice",
     ),
     "pytorch-output-size": (
         "pytorch",
         "exercise_model",
-        """
-        class MLP(nn.Module):
-            def __init__(self, hidden_units):
-                super().__init__()
-                self.hidden = nn.Linear(784, hidden_units)
-                self.output = nn.Linear(hidden_units, 1)
-
-            def forward(self, x):
-                return self.output(torch.relu(self.hidden(x)))
-
-
-        model = MLP(args.hidden_units)
-        """,
+        ("nn.Linear(hidden_units, 10)", "nn.Linear(hidden_units, 1)"),
         "PyTorch: The model",
         "1 outputs, not 10",
     ),
     "pytorch-nll-loss": (
         "pytorch",
         "exercise_loss",
-        "loss_function = nn.NLLLoss()",
+        ("nn.CrossEntropyLoss()", "nn.NLLLoss()"),
         "PyTorch: Training",
         "nn.NLLLoss expects log-probabilities",
     ),
     "pytorch-missing-zero-grad": (
         "pytorch",
         "exercise_training",
-        """
-        logits = model(x_batch)
-        loss = loss_function(logits, y_batch)
-        loss.backward()
-        optimizer.step()
-        """,
+        ("optimizer.zero_grad()", ""),
         "PyTorch: Training",
         "Call optimizer.zero_grad() before loss.backward()",
     ),
     "pytorch-missing-step": (
         "pytorch",
         "exercise_training",
-        """
-        optimizer.zero_grad()
-        logits = model(x_batch)
-        loss = loss_function(logits, y_batch)
-        loss.backward()
-        """,
+        ("optimizer.step()", ""),
         "PyTorch: Training",
         "never updated the weights",
     ),
     "pytorch-evaluation-in-training-mode": (
         "pytorch",
         "exercise_evaluate",
-        """
-        model.train()
-        logits = model(x)
-        loss = loss_function(logits, y).item()
-        accuracy = (logits.argmax(dim=1) == y).float().mean().item()
-        """,
+        ("logits = model(x)", "model.train()\nlogits = model(x)"),
         "PyTorch: Training",
         "the model was in training mode",
     ),
 }
+
+
+def wrong_answer(framework, exercise, change):
+    """The solution of `exercise` with the one change a mistake makes. The
+    solution's text must be there exactly once: a mistake cannot quietly
+    stop applying when the program changes."""
+    old, new = change
+    solution = textwrap.dedent(solutions(framework)[exercise])
+    assert solution.count(old) == 1, (framework, exercise, old)
+    return solution.replace(old, new)
 
 
 @pytest.mark.slow
@@ -575,8 +532,9 @@ def test_each_common_mistake_is_caught_with_its_hint(kernel, mistake):
     """The exercise's cell with the mistake, and the cells up to the check of
     its section, run again after the right answers; then the right answer
     again, which the checks accept."""
-    framework, exercise, answer, section, hint = MISTAKES[mistake]
+    framework, exercise, change, section, hint = MISTAKES[mistake]
     assert kernel.framework == framework
+    answer = wrong_answer(framework, exercise, change)
     wrong = part_sources(framework, solutions(framework) | {exercise: answer})
     start, end = exercise_span(framework, exercise, section)
     assert wrong[start][1] != kernel.right[start][1]
