@@ -80,7 +80,7 @@ stale: ## list the committed results whose code changed since, with the target t
 # The trained models that `make export` starts from, retrained only when the
 # code that makes them changed.
 runs/keras/mlp.keras: code/keras_mlp.py code/mnist_data.py code/run_record.py | $(VENV)/.installed
-	$(BIN)/python code/keras_mlp.py --quiet --output-dir runs/keras
+	KERAS_BACKEND=tensorflow $(BIN)/python code/keras_mlp.py --quiet --output-dir runs/keras
 
 runs/pytorch/mlp.pt: code/pytorch_mlp.py code/mnist_data.py code/run_record.py | $(VENV)/.installed
 	$(BIN)/python code/pytorch_mlp.py --quiet --output-dir runs/pytorch

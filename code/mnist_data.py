@@ -149,7 +149,9 @@ def read_idx(path, name):
             "MNIST; replace it with a good copy."
         )
     # A copy, so the arrays are writable like the ones Keras' loader returns.
-    return np.frombuffer(data, np.uint8, offset=header_size).reshape(shape).copy()
+    return (
+        np.frombuffer(data, np.uint8, offset=header_size).reshape(shape).copy()
+    )
 
 
 def download(name, folder, mirrors):

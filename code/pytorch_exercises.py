@@ -1,4 +1,5 @@
-"""The Exercises page's solutions for pytorch_mlp.py, as changes to the program.
+"""The Exercises page's solutions for pytorch_mlp.py, as changes to the
+program.
 
 Each section below is one solution: lines that replace, or go before or after,
 lines of pytorch_mlp.py (the page says where). This file is not a program of
@@ -59,11 +60,11 @@ for layer in (model.hidden, model.output):
 
 # 3.3, before the epoch loop:
 # --8<-- [start:early_stopping_setup]
-patience, epochs_without_improvement = 3, 0
+patience = 3  # epochs without a lower validation loss before stopping
 # --8<-- [end:early_stopping_setup]
 
 for epoch in range(1, args.epochs + 1):  # the program's epoch loop
-    for indices in batches:  # and its loop over batches
+    for indices in batches:  # and, in train_epoch, its loop over batches
         x_batch, y_batch = x_train[indices], y_train[indices]
         # 3.2, the training step without zero_grad():
         # --8<-- [start:no_zero_grad]
@@ -72,17 +73,11 @@ for epoch in range(1, args.epochs + 1):  # the program's epoch loop
         loss.backward()  # adds this batch's gradients to those already there
         optimizer.step()
         # --8<-- [end:no_zero_grad]
-    # 3.3, the model selection at the end of the epoch, after its log line:
+    # 3.3, at the end of the epoch, after its log line:
     # --8<-- [start:early_stopping]
-    if val_loss < best_val_loss:
-        best_val_loss, best_epoch = val_loss, epoch
-        best_weights = copy.deepcopy(model.state_dict())
-        epochs_without_improvement = 0
-    else:
-        epochs_without_improvement += 1
-        if epochs_without_improvement >= patience:
-            print(f"stopped early after epoch {epoch}")
-            break
+    if epoch - best_epoch >= patience:
+        print(f"stopped early after epoch {epoch}")
+        break
     # --8<-- [end:early_stopping]
 
 # 4.1, after the predict section:
@@ -90,7 +85,9 @@ for epoch in range(1, args.epochs + 1):  # the program's epoch loop
 import numpy as np
 
 labels = np.asarray(y_test)
-per_digit = [(predicted_labels[labels == digit] == digit).mean() for digit in range(10)]
+per_digit = [
+    (predicted_labels[labels == digit] == digit).mean() for digit in range(10)
+]
 for digit, accuracy in enumerate(per_digit):
     print(f"digit {digit}: {accuracy:.2%}")
 print(f"hardest digit: {int(np.argmin(per_digit))}")

@@ -75,8 +75,8 @@ def test_committed_solution_has_the_outputs_of_a_clean_run():
     assert all(float(value) > ACCURACY_FLOOR for value in accuracies.values())
     # Both parts trained on the course's split.
     split = (
-        f"split:  {course.training_images()} train, "
-        f"{course.settings()['VALIDATION_SIZE']} validation, 10000 test"
+        f"split: {course.training_images()} train, "
+        f"{course.settings()['VALIDATION_SIZE']} val, 10000 test"
     )
     assert sum(split in text_of(cell) for cell in cells) == 2
     # TensorFlow's start-up lines are dropped from the stored outputs.
@@ -213,7 +213,7 @@ def test_the_guard_comes_before_any_framework_import():
 
 # Running the exercise edition: the set-up, then one part, with a small
 # configuration (one epoch on 512 images) so that each run takes seconds.
-QUICK = {"EPOCHS": "1", "OPTIONS": '["--quiet", "--train-size", "512"]'}
+QUICK = {"EPOCHS": "1", "TRAIN_SIZE": "512", "OPTIONS": '["--quiet"]'}
 
 
 def quick(notebook):
@@ -499,7 +499,7 @@ MISTAKES = {
         "exercise_training",
         ("optimizer.step()", ""),
         "PyTorch: Training",
-        "never updated the weights",
+        "the weights did not change",
     ),
     "pytorch-evaluation-in-training-mode": (
         "pytorch",

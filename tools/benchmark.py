@@ -96,12 +96,13 @@ LIBRARIES = {
     "keras-torch": "PyTorch",
     "pytorch": "PyTorch",
 }
-# The course's own program for each runner, run with its default settings.
+# The course's own program for each runner, run with its default settings,
+# and the environment it needs: Keras reads its backend from KERAS_BACKEND.
 PROGRAMS = {
-    "keras-tensorflow": ["keras_mlp.py", "--backend", "tensorflow"],
-    "keras-jax": ["keras_mlp.py", "--backend", "jax"],
-    "keras-torch": ["keras_mlp.py", "--backend", "torch"],
-    "pytorch": ["pytorch_mlp.py"],
+    "keras-tensorflow": ("keras_mlp.py", {"KERAS_BACKEND": "tensorflow"}),
+    "keras-jax": ("keras_mlp.py", {"KERAS_BACKEND": "jax"}),
+    "keras-torch": ("keras_mlp.py", {"KERAS_BACKEND": "torch"}),
+    "pytorch": ("pytorch_mlp.py", {}),
 }
 
 # Steps that Keras runs in one call of its training function, for the
@@ -585,8 +586,8 @@ def run_program(runner, repeats, threads, max_steps, work_dir):
     repeats + 1 epochs: the time of each epoch but the first (which compiles
     and warms up), as the program measured it, validation included."""
     output_dir = Path(work_dir) / f"program-{runner}"
-    script, *options = PROGRAMS[runner]
-    command = [sys.executable, str(CODE_DIR / script), *options]
+    script, variables = PROGRAMS[runner]
+    command = [sys.executable, str(CODE_DIR / script)]
     command += ["--epochs", str(repeats + 1), "--quiet", "--output-dir", output_dir]
     steps = STEPS_PER_EPOCH
     if max_steps and max_steps < STEPS_PER_EPOCH:
@@ -594,7 +595,7 @@ def run_program(runner, repeats, threads, max_steps, work_dir):
         command += ["--train-size", str(steps * BATCH_SIZE)]
     completed = subprocess.run(
         command,
-        env=thread_environment(threads),
+        env={**thread_environment(threads), **variables},
         cwd=PROJECT_DIR,
         preexec_fn=pinned_to(threads),
         capture_output=True,
@@ -602,12 +603,15 @@ def run_program(runner, repeats, threads, max_steps, work_dir):
     )
     if completed.returncode != 0:
         sys.exit(
-            f"bench: the program {' '.join(PROGRAMS[runner])} failed; nothing was "
+            f"bench: the program {script} ({runner}) failed; nothing was "
             f"written:\n{completed.stderr[-2000:]}"
         )
     metrics = json.loads((output_dir / "metrics.json").read_text())
     return {
-        "command": " ".join(["python", f"code/{script}", *options]),
+        "command": " ".join(
+            [*(f"{name}={value}" for name, value in variables.items())]
+            + ["python", f"code/{script}"]
+        ),
         **epoch_result(summary(metrics["epoch_seconds"][1:]), steps),
     }
 

@@ -73,7 +73,8 @@ def page_link(page):
 
 # Each section's heading in the notebook, and the course page that explains it.
 SECTIONS = {
-    "setup": ("Imports and options", "lectures/data.md"),
+    "setup": ("Imports", "lectures/data.md"),
+    "options": ("Options", "lectures/data.md"),
     "data": ("Load MNIST, flatten, scale, split", "lectures/data.md"),
     "model": (
         "The model: 784 -> hidden units with ReLU -> 10 logits",
@@ -87,12 +88,11 @@ SECTIONS = {
 # Fewer epochs than the full retrain, so the whole notebook runs in about a
 # minute on two CPU cores.
 NOTEBOOK_EPOCHS = 5
-# A notebook has no command line: the options come from a list, in the
-# Configuration cell, and the settings they default to are defined there too.
-PARSE_ARGS = "args = parser.parse_args()"
-NOTEBOOK_PARSE_ARGS = (
-    "args = parser.parse_args(OPTIONS)  # no command line: OPTIONS is configured above"
-)
+# A notebook has no command line: the programs' read_options then keeps the
+# settings, defined in the Configuration cell; the other options (--quiet)
+# come from a list there.
+READ_OPTIONS = "globals(), choices,"
+NOTEBOOK_READ_OPTIONS = "globals(), choices, OPTIONS,"
 SETTING = re.compile(r"^[A-Z_]+ = .*\n", re.MULTILINE)
 SETTINGS_MOVED = (
     "# The settings (HIDDEN_UNITS, EPOCHS, ...) are in the Configuration cell at\n"
@@ -160,7 +160,10 @@ CHECKS = {
     ("pytorch", "train"): (
         "check_pytorch_loss(loss_function)\n"
         "check_pytorch_evaluate(evaluate)\n"
-        "check_pytorch_training(model, optimizer, loss_function, logits, loss, y_batch)"
+        "check_pytorch_training(\n"
+        "    train_epoch, model, optimizer, scheduler, loss_function,\n"
+        "    x_train, y_train,\n"
+        ")"
     ),
 }
 
@@ -281,10 +284,13 @@ def notebook_section(framework, section):
     source = section_source(path, section)
     if section == "setup":
         settings = "".join(SETTING.findall(source))
-        if source.count(PARSE_ARGS) != 1 or not settings:
-            raise SystemExit(f"{path.name}: expected settings and {PARSE_ARGS!r}")
+        if not settings:
+            raise SystemExit(f"{path.name}: expected settings in its setup")
         source = source.replace(settings, SETTINGS_MOVED)
-        source = source.replace(PARSE_ARGS, NOTEBOOK_PARSE_ARGS)
+    if section == "options":
+        if source.count(READ_OPTIONS) != 1:
+            raise SystemExit(f"{path.name}: expected one {READ_OPTIONS!r}")
+        source = source.replace(READ_OPTIONS, NOTEBOOK_READ_OPTIONS)
     source = source.replace(SYS_EXIT, NOTEBOOK_RAISE)
     # The programs' other error exits (a device that is not there) become an
     # exception the notebook shows, like the data error.
@@ -449,8 +455,9 @@ def introduction(exercises, results):
         work on the GPU by itself; PyTorch only because its program asks
         `torch.accelerator` for the accelerator and moves the model and the data
         there. Each part prints its `device:`. To compare both on the CPU, put
-        `"--device", "cpu"` in `OPTIONS` and restart the kernel first: Keras'
-        backend reads that setting once, when it is first imported.
+        `"--device", "cpu"` in `OPTIONS` for PyTorch, and for Keras restart the
+        kernel and run `import os; os.environ["CUDA_VISIBLE_DEVICES"] = ""`
+        first: Keras' backend looks for a GPU once, when it is first imported.
         """
     ).strip()
     paragraphs = [lesson, results_text(results), f"**Exercises.** {checks}"]
@@ -476,9 +483,9 @@ def setup_cells():
             ### Configuration: edit here
 
             The settings both parts use, each with its reason. Both programs
-            define the same ones; `OPTIONS` takes any other option of the
-            programs (`python code/keras_mlp.py --help` lists them), for example
-            `["--quiet", "--train-size", "2000"]` for a quick run.
+            define the same ones: for a quick run, set `EPOCHS = 1` and
+            `TRAIN_SIZE = 2000`. `OPTIONS` takes the programs' other options:
+            `--quiet` (no progress bars) and, for PyTorch, `--device`.
             """
         ),
         code(configuration_source()),

@@ -8,6 +8,7 @@ instead of restating them. Display names are stated here, once.
 
 import ast
 import os
+import re
 
 from tools import CODE_DIR
 
@@ -86,3 +87,21 @@ def settings():
 def training_images():
     """Images per training epoch with the default settings."""
     return MNIST_TRAINING_IMAGES - settings()["VALIDATION_SIZE"]
+
+
+# A top-level section of a program: its markers start at the line's start.
+TOP_SECTION = re.compile(r"^# --8<-- \[start:([a-z_]+)\]$", re.MULTILINE)
+
+
+def program_sections():
+    """The two programs' top-level sections, in order (they must agree)."""
+    found = {
+        framework: TOP_SECTION.findall(path.read_text(encoding="utf-8"))
+        for framework, path in PROGRAMS.items()
+    }
+    if found["keras"] != found["pytorch"]:
+        raise SystemExit(
+            f"code/keras_mlp.py and code/pytorch_mlp.py have different sections: "
+            f"{found['keras']} and {found['pytorch']}"
+        )
+    return found["keras"]

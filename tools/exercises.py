@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools import CODE_DIR, PROJECT_DIR, fingerprint
-from tools.course import FRAMEWORKS, ONE_THREAD
+from tools.course import FRAMEWORKS, MAIN_KERAS_BACKEND, ONE_THREAD
 
 RESULTS = fingerprint.RESULT_SETS["exercises"]
 # Fewer epochs than the course's 20 where the question allows: the page says so.
@@ -65,8 +65,24 @@ def section(framework, name):
     return textwrap.dedent(found.group(1))
 
 
+def program_section(source, name):
+    """The lines of the program's section `name`, without its marker lines."""
+    found = re.search(
+        rf"^[ \t]*# --8<-- \[start:{name}\]\n(.*?)^[ \t]*# --8<-- \[end:{name}\]",
+        source,
+        re.DOTALL | re.MULTILINE,
+    )
+    if not found:
+        raise LookupError(f"the program has no section {name}")
+    return found.group(1).strip(" \t\n")
+
+
 def apply(source, framework, change):
     """The program's source with one change applied; the anchor must occur once."""
+    anchor = change.anchor
+    if anchor.startswith("section:"):
+        anchor = program_section(source, anchor.removeprefix("section:"))
+        change = Change(change.section, change.how, anchor)
     count = source.count(change.anchor)
     if count != 1:
         raise LookupError(
@@ -101,7 +117,13 @@ def run(variant, folder):
         text=True,
         cwd=PROJECT_DIR,
         # The copy lives outside code/: its imports of the helpers find them here.
-        env={**os.environ, **ONE_THREAD, "PYTHONPATH": str(CODE_DIR)},
+        env={
+            **os.environ,
+            **ONE_THREAD,
+            "PYTHONPATH": str(CODE_DIR),
+            # Keras on its main backend, whatever the caller's KERAS_BACKEND.
+            "KERAS_BACKEND": MAIN_KERAS_BACKEND,
+        },
     )
     if variant.expect_failure:
         if completed.returncode == 0:
@@ -130,36 +152,14 @@ AFTER_TRAIN_SIZE = (
 PYTORCH_LABELS = """y_train, y_val, y_test = (
     torch.from_numpy(y).long().to(device) for y in (y_train, y_val, y_test)
 )"""
-PYTORCH_MODEL = """class MLP(nn.Module):
-    def __init__(self, hidden_units):
-        super().__init__()
-        self.hidden = nn.Linear(784, hidden_units)
-        self.output = nn.Linear(hidden_units, 10)
-
-    def forward(self, x):
-        # No softmax: the model outputs logits; CrossEntropyLoss applies
-        # log-softmax itself.
-        return self.output(torch.relu(self.hidden(x)))
-
-
-model = MLP(args.hidden_units)"""
-KERAS_MODEL = """model = keras.Sequential(
-    [
-        keras.Input(shape=(784,)),
-        keras.layers.Dense(args.hidden_units, activation="relu"),
-        # No softmax: the model outputs logits and the loss is told so below.
-        keras.layers.Dense(10),
-    ]
-)"""
-PYTORCH_STEP = """optimizer.zero_grad()  # gradients add up across backward calls \
-otherwise
-        logits = model(x_batch)
-        loss = loss_function(logits, y_batch)
-        loss.backward()
-        optimizer.step()"""
-PYTORCH_SELECTION = """if val_loss < best_val_loss:
-        best_val_loss, best_epoch = val_loss, epoch
-        best_weights = copy.deepcopy(model.state_dict())"""
+# A whole section of the program is named by its marker (read from the
+# program, never copied): "section:NAME".
+PYTORCH_MODEL = KERAS_MODEL = "section:exercise_model"
+PYTORCH_STEP = "section:exercise_training"
+# The PyTorch loop's log line, after which 3.3 checks its patience.
+PYTORCH_LOG_LINE = (
+    'print(f"Epoch {epoch}/{args.epochs} - {seconds:.1f}s - " + " - ".join(log))'
+)
 KERAS_SELECTION = """keep_best = keras.callbacks.EarlyStopping(
     monitor="val_loss", patience=args.epochs, restore_best_weights=True
 )"""
@@ -180,7 +180,7 @@ EARLY_STOPPING = {
         Change(
             "early_stopping_setup", "before", "for epoch in range(1, args.epochs + 1):"
         ),
-        Change("early_stopping", "replace", PYTORCH_SELECTION),
+        Change("early_stopping", "after", PYTORCH_LOG_LINE),
     ),
 }
 

@@ -22,6 +22,7 @@ from tools.course import (  # noqa: E402
     KERAS_BACKENDS,
     MAIN_KERAS_BACKEND,
     keras_run,
+    program_sections,
     settings,
     training_images,
 )
@@ -72,6 +73,8 @@ def define_env(env):
     }
     # The settings as the programs define them, for text about the code.
     env.variables["settings"] = settings()
+    # The programs' sections, in order (for the pages that show them all).
+    env.variables["program_sections"] = program_sections()
     env.variables["training_images"] = training_images()
     env.variables["results"] = results
     define_backend_macros(env, results)
@@ -367,12 +370,16 @@ def define_env(env):
         return "; ".join(parts)
 
     @env.macro
-    def earlier_code(*sections):
-        """A collapsed block with the program's sections from earlier chapters,
+    def earlier_code(section):
+        """A collapsed block with the programs' sections before `section`,
         one tab per framework, so the code of any one page runs on its own."""
+        order = program_sections()
+        sections = order[: order.index(section)]
         tabs = []
         for framework, label in FRAMEWORKS.items():
-            includes = "\n".join(
+            # A blank line between two sections: at Python's prompt, it ends
+            # a statement that the first one may end with.
+            includes = "\n\n".join(
                 f'--8<-- "code/{framework}_mlp.py:{section}"' for section in sections
             )
             tabs.append(
@@ -651,7 +658,7 @@ def define_backend_macros(env, results):
             name = library[backend] if library[backend] in versions else backend
             main = " (the main comparison)" * (backend == MAIN_KERAS_BACKEND)
             rows.append(
-                f"| `keras_mlp.py --backend {backend}` | {label}{main} | "
+                f"| `KERAS_BACKEND={backend} python keras_mlp.py` | {label}{main} | "
                 f"{metrics['test']['accuracy']:.2%} | {metrics['best_epoch']} | "
                 f"{epoch(metrics):.2f} s | {metrics['device']} | "
                 f"{name} {versions.get(name, '?')} |"

@@ -317,41 +317,68 @@ def check_pytorch_evaluate(evaluate):
     report("evaluate", problems)
 
 
-def check_pytorch_training(model, optimizer, loss_function, logits, loss, y_batch):
-    """The last batch's step, read from what it left behind.
+def check_pytorch_training(
+    train_epoch, model, optimizer, scheduler, loss_function, x_train, y_train
+):
+    """Your train_epoch, run for one epoch of one small batch (the first 8
+    training images), from the trained weights: after it, the weights must
+    have moved, and the stored gradients must be those of that batch's loss
+    alone. The model, the optimizer and the schedule are put back after."""
+    import copy
 
-    The gradient of the output layer's bias is the sum over the batch of the
-    loss's gradient with respect to the logits: it can be recomputed from the
-    last batch's logits alone and compared with what backward() stored.
-    """
     import torch
 
+    x, y = x_train[:8], y_train[:8]
+    # The gradients of this batch's loss, at the weights the step starts from.
+    probe = copy.deepcopy(model)
+    probe.zero_grad()
+    loss_function(probe(x), y).backward()
+    expected = [parameter.grad for parameter in probe.parameters()]
+    saved = [copy.deepcopy(part.state_dict()) for part in (model, optimizer, scheduler)]
+    for parameter in model.parameters():
+        # What an earlier step would leave behind, and zero_grad() clears.
+        parameter.grad = torch.ones_like(parameter)
+    before = [parameter.detach().clone() for parameter in model.parameters()]
     problems = []
-    if not torch.is_tensor(loss) or loss.grad_fn is None:
-        report(
-            "training step",
-            [
-                "`loss` should be the tensor loss_function(logits, y_batch), still "
-                "attached to the graph (no .item() before backward())."
-            ],
-        )
-        return
-    if not optimizer.state:
+    try:
+        train_epoch(model, x, y, 1)
+    except Exception as error:  # the student's code: any error is a verdict
         problems.append(
-            "the optimizer never updated the weights: call loss.backward() then "
-            "optimizer.step(), with optimizer.zero_grad() before backward(), "
-            "not between the two."
+            f"train_epoch raised {type(error).__name__}: {error}. The step is: "
+            "optimizer.zero_grad(), logits = model(x_batch), loss = "
+            "loss_function(logits, y_batch), loss.backward(), optimizer.step()."
         )
-    bias = [p for p in model.parameters() if p.shape == (10,)][-1]
-    if not problems and bias.grad is not None:
-        # None: zero_grad() ran last in the step, which is right too.
-        z = logits.detach().clone().requires_grad_(True)
-        loss_function(z, y_batch).backward()
-        expected = z.grad.sum(dim=0)
-        if not torch.allclose(bias.grad, expected, rtol=1e-3, atol=1e-6):
+    else:
+        after = list(model.parameters())
+        if all(torch.equal(old, new) for old, new in zip(before, after, strict=True)):
             problems.append(
-                "the stored gradients are not the last batch's: PyTorch adds each "
-                "backward() to .grad, so they add up across batches. Call "
-                "optimizer.zero_grad() before loss.backward()."
+                "the weights did not change: call loss.backward(), then "
+                "optimizer.step()."
             )
+        grads = [parameter.grad for parameter in after]
+        # None: zero_grad() ran last in the step, which is right too.
+        if not problems and all(grad is not None for grad in grads):
+            stale = all(
+                torch.allclose(grad, want + 1, rtol=1e-3, atol=1e-5)
+                for grad, want in zip(grads, expected, strict=True)
+            )
+            right = all(
+                torch.allclose(grad, want, rtol=1e-3, atol=1e-5)
+                for grad, want in zip(grads, expected, strict=True)
+            )
+            if stale:
+                problems.append(
+                    "the gradients add up across batches: PyTorch adds each "
+                    "backward() to .grad. Call optimizer.zero_grad() before "
+                    "loss.backward()."
+                )
+            elif not right:
+                problems.append(
+                    "the stored gradients are not those of the batch's loss: "
+                    "call loss.backward() on loss_function(logits, y_batch), "
+                    "with logits = model(x_batch)."
+                )
+    finally:
+        for part, state in zip((model, optimizer, scheduler), saved, strict=True):
+            part.load_state_dict(state)
     report("training step", problems)

@@ -55,12 +55,12 @@ def run_step(what, command, env_extra=None, **options):
         )
 
 
-def train_once(program, run_name, staging, options=()):
+def train_once(program, run_name, staging, env_extra=None):
     """Train one program into staging/run_name, its stdout the training log."""
     print(f"retrain: {run_name} ...", flush=True)
     output_dir = staging / run_name
     output_dir.mkdir(parents=True)
-    command = [sys.executable, str(CODE_DIR / program), "--quiet", *options]
+    command = [sys.executable, str(CODE_DIR / program), "--quiet"]
     # Run inside the staging folder with a relative output folder, so the log
     # says "saved ... in keras", not a temporary path that changes every run.
     with open(output_dir / "training-log.txt", "w") as log:
@@ -69,6 +69,7 @@ def train_once(program, run_name, staging, options=()):
         run_step(
             f"training {run_name}",
             [*command, "--output-dir", run_name],
+            env_extra,
             stdout=log,
             cwd=staging,
         )
@@ -77,8 +78,8 @@ def train_once(program, run_name, staging, options=()):
 
 def train(framework, staging):
     # The backend is named, whatever KERAS_BACKEND the caller's shell has.
-    options = ("--backend", MAIN_KERAS_BACKEND) if framework == "keras" else ()
-    output_dir = train_once(f"{framework}_mlp.py", framework, staging, options)
+    backend = {"KERAS_BACKEND": MAIN_KERAS_BACKEND} if framework == "keras" else {}
+    output_dir = train_once(f"{framework}_mlp.py", framework, staging, backend)
     # The Playground page runs the trained model in the browser: export its
     # weights, then drop the saved model, which the site does not need.
     model_file = output_dir / MODEL_FILES[framework]
@@ -117,7 +118,10 @@ def main():
         for backend in KERAS_BACKENDS:
             if backend != MAIN_KERAS_BACKEND:
                 run_dir = train_once(
-                    "keras_mlp.py", keras_run(backend), staging, ("--backend", backend)
+                    "keras_mlp.py",
+                    keras_run(backend),
+                    staging,
+                    {"KERAS_BACKEND": backend},
                 )
                 (run_dir / MODEL_FILES["keras"]).unlink()
         print("retrain: parity ...", flush=True)

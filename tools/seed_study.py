@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 from tools import CODE_DIR, PROJECT_DIR, fingerprint
-from tools.course import FRAMEWORKS, ONE_THREAD
+from tools.course import FRAMEWORKS, MAIN_KERAS_BACKEND, ONE_THREAD
 
 RESULTS = fingerprint.RESULT_SETS["seeds"]
 SEEDS = 5
@@ -99,7 +99,8 @@ def train(framework, seed, folder):
         + ["--seed", str(seed), "--output-dir", str(output_dir)],
         stdout=subprocess.DEVNULL,
         cwd=PROJECT_DIR,
-        env={**os.environ, **ONE_THREAD},
+        # Keras on its main backend, whatever the caller's KERAS_BACKEND says.
+        env={**os.environ, **ONE_THREAD, "KERAS_BACKEND": MAIN_KERAS_BACKEND},
     )
     if completed.returncode != 0:
         sys.exit(f"seeds: {framework} seed {seed} failed; nothing was replaced.")
