@@ -234,6 +234,59 @@ def test_no_horizontal_overflow_on_a_phone(browser, server, pages):
     assert not overflowing, "\n".join(overflowing)
 
 
+LECTURES = [f"lectures/{name}/" for name in ("data", "model", "training", "evaluation")]
+# The width at which no code block of a lecture may scroll sideways, and the
+# height of the screen a reader sees first.
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def test_no_lecture_code_block_scrolls_sideways_on_a_desktop(browser, server):
+    scrolling = []
+    for path in LECTURES:
+        context, page, _, _ = open_page(browser, f"{server}/{path}", viewport=DESKTOP)
+        # Every tab's block and every folded block shown, as a reader opens them.
+        page.evaluate(
+            """() => {
+            document.querySelectorAll("details").forEach(d => { d.open = true; });
+            document.querySelectorAll(".tabbed-block")
+                .forEach(b => { b.style.display = "block"; });
+        }"""
+        )
+        for block in page.eval_on_selector_all(
+            "pre > code",
+            """codes => codes.map(code => ({
+                scroll: code.scrollWidth, width: code.clientWidth,
+                line: code.textContent.split("\\n")
+                    .reduce((a, b) => (b.length > a.length ? b : a), "")}))""",
+        ):
+            assert block["width"] > 0, f"/{path}: a code block is not shown"
+            if block["scroll"] > block["width"]:
+                scrolling.append(f"/{path}: {block['line']!r}")
+        context.close()
+    assert not scrolling, "\n".join(scrolling)
+
+
+def test_the_first_screen_of_lecture_1_shows_loading_the_data(browser, server):
+    context, page, _, _ = open_page(
+        browser, f"{server}/lectures/data/", viewport=DESKTOP
+    )
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    page.screenshot(path=OUTPUT_DIR / "lecture-1-first-screen.png")
+    # The first line of data-loading code, in the tab shown (Keras).
+    top = page.evaluate(
+        """() => {
+        const code = [...document.querySelectorAll("pre > code")].find(
+            c => c.offsetParent !== null && c.textContent.includes("load_mnist(")
+        );
+        const line = [...code.querySelectorAll("span")]
+            .find(s => s.textContent.includes("load_mnist"));
+        return line.getBoundingClientRect().bottom;
+    }"""
+    )
+    context.close()
+    assert top <= DESKTOP["height"], f"load_mnist( is {top}px down the page"
+
+
 def test_no_serious_accessibility_violation(browser, server, pages):
     if not AXE.exists():
         subprocess.run(

@@ -37,7 +37,7 @@ from nbclient import NotebookClient
 
 from run_record import write_atomically
 from tools import CODE_DIR, DOCS_DIR, PROJECT_DIR
-from tools.course import FRAMEWORKS
+from tools.course import FRAMEWORKS, section_text
 
 NOTEBOOK_DIR = DOCS_DIR / "notebooks"
 GENERATED_DIR = DOCS_DIR / "generated"
@@ -207,15 +207,10 @@ except ImportError:
 
 def section_source(path, name):
     """A named section of a program, without any marker lines."""
-    text = path.read_text()
-    match = re.search(
-        rf"^# --8<-- \[start:{name}\]\n(.*?)^# --8<-- \[end:{name}\]$",
-        text,
-        re.MULTILINE | re.DOTALL,
-    )
-    if not match:
+    text = section_text(path.read_text(), name)
+    if text is None:
         raise SystemExit(f"{path.name} has no section {name!r}")
-    return MARKER.sub("", match.group(1)).strip("\n")
+    return text
 
 
 def exercise_regions(framework):

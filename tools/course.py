@@ -105,3 +105,19 @@ def program_sections():
             f"{found['keras']} and {found['pytorch']}"
         )
     return found["keras"]
+
+
+# Any section marker line, at any indentation (sections nest).
+MARKER_LINE = re.compile(r"^[ \t]*# --8<-- \[(?:start|end):[a-z_]+\]\n", re.MULTILINE)
+
+
+def section_text(source, name):
+    """The lines of section `name` of a program's source (pymdownx.snippets'
+    markers, at any indentation), without the marker lines of the sections
+    inside it, and without the blank lines around it; None if there is none."""
+    found = re.search(
+        rf"^[ \t]*# --8<-- \[start:{name}\]\n(.*?)^[ \t]*# --8<-- \[end:{name}\]",
+        source,
+        re.DOTALL | re.MULTILINE,
+    )
+    return MARKER_LINE.sub("", found.group(1)).strip("\n") if found else None

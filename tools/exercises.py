@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools import CODE_DIR, PROJECT_DIR, fingerprint
-from tools.course import FRAMEWORKS, MAIN_KERAS_BACKEND, ONE_THREAD
+from tools.course import FRAMEWORKS, MAIN_KERAS_BACKEND, ONE_THREAD, section_text
 
 RESULTS = fingerprint.RESULT_SETS["exercises"]
 # Fewer epochs than the course's 20 where the question allows: the page says so.
@@ -65,24 +65,14 @@ def section(framework, name):
     return textwrap.dedent(found.group(1))
 
 
-def program_section(source, name):
-    """The lines of the program's section `name`, without its marker lines."""
-    found = re.search(
-        rf"^[ \t]*# --8<-- \[start:{name}\]\n(.*?)^[ \t]*# --8<-- \[end:{name}\]",
-        source,
-        re.DOTALL | re.MULTILINE,
-    )
-    if not found:
-        raise LookupError(f"the program has no section {name}")
-    return found.group(1).strip(" \t\n")
-
-
 def apply(source, framework, change):
     """The program's source with one change applied; the anchor must occur once."""
     anchor = change.anchor
     if anchor.startswith("section:"):
-        anchor = program_section(source, anchor.removeprefix("section:"))
-        change = Change(change.section, change.how, anchor)
+        anchor = section_text(source, anchor.removeprefix("section:"))
+        if anchor is None:
+            raise LookupError(f"{framework}_mlp.py has no section {change.anchor}")
+        change = Change(change.section, change.how, anchor.strip(" \t"))
     count = source.count(change.anchor)
     if count != 1:
         raise LookupError(

@@ -338,6 +338,8 @@ def check_pytorch_training(
     for parameter in model.parameters():
         # What an earlier step would leave behind, and zero_grad() clears.
         parameter.grad = torch.ones_like(parameter)
+    for group in optimizer.param_groups:
+        group["lr"] = 1e-3  # the schedule ended at 0, where no step moves
     before = [parameter.detach().clone() for parameter in model.parameters()]
     problems = []
     try:
