@@ -1,4 +1,5 @@
-"""Input pipelines in both frameworks, and the bridge between them, run for real.
+"""Input pipelines in both frameworks, and the bridge between them, run for
+real.
 
 An input pipeline is the code between the data set and the training step: it
 draws an order, cuts the data into batches and hands them to the model. The
@@ -107,7 +108,8 @@ def pytorch_model():
 
 
 def train_epoch(model, optimizer, batches):
-    """One epoch of PyTorch training, whatever pipeline the batches come from."""
+    """One epoch of PyTorch training, whatever pipeline the batches come
+    from."""
     from torch import nn
 
     loss_function = nn.CrossEntropyLoss()
@@ -171,12 +173,14 @@ def tf_dataset(x, y, batch_size=BATCH_SIZE):
 
 # --8<-- [start:keras_py_dataset]
 def py_dataset(x, y, batch_size=BATCH_SIZE):
-    """Keras' own pipeline, on every backend: a PyDataset gives batch number i."""
+    """Keras' own pipeline, on every backend: a PyDataset gives
+    batch number i."""
     import keras
 
     class ShuffledBatches(keras.utils.PyDataset):
         def __init__(self, **options):
-            super().__init__(**options)  # workers=1: batches made in this process
+            # workers=1: batches made in this process
+            super().__init__(**options)
             self.order = np.random.permutation(len(x))
 
         def __len__(self):  # batches per epoch
@@ -217,7 +221,8 @@ def described(value):
 
 
 def describe_pipelines(x_train, y_train):
-    """What each pipeline yields over one epoch: batches, images, first batch."""
+    """What each pipeline yields over one epoch: batches, images,
+    first batch."""
     import torch
 
     x_tensor, y_tensor = torch.from_numpy(x_train), torch.from_numpy(y_train)
@@ -283,14 +288,17 @@ def bridge(x_train, y_train, x_val, y_val):
 
 def positive_int(text):
     if not text.isdigit() or int(text) == 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer, got {text!r}"
+        )
     return int(text)
 
 
 def main():
     parser = argparse.ArgumentParser(
-        description="Show each framework's input pipelines and train Keras on the "
-        "PyTorch backend from a PyTorch DataLoader and in a PyTorch loop.",
+        description="Show each framework's input pipelines and train Keras "
+        "on the PyTorch backend from a PyTorch DataLoader and in a PyTorch "
+        "loop.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
@@ -299,7 +307,9 @@ def main():
         default=BRIDGE_TRAIN_SIZE,
         help="training images for the bridge's one epoch",
     )
-    parser.add_argument("--output", help="write what the run observed to this file")
+    parser.add_argument(
+        "--output", help="write what the run observed to this file"
+    )
     parser.add_argument("--data-dir", help="folder with the MNIST IDX files")
     args = parser.parse_args()
     if args.output and not Path(args.output).parent.is_dir():
@@ -308,11 +318,14 @@ def main():
     backend = os.environ.setdefault("KERAS_BACKEND", "torch")
     if backend != "torch":
         sys.exit(
-            f"error: the bridge needs Keras' PyTorch backend, but KERAS_BACKEND is "
-            f"{backend!r}: run it with KERAS_BACKEND=torch, or unset it."
+            "error: the bridge needs Keras' PyTorch backend, but "
+            f"KERAS_BACKEND is {backend!r}: run it with KERAS_BACKEND=torch, "
+            "or unset it."
         )
     try:
-        x_train, y_train, x_val, y_val = load_arrays(args.data_dir, args.train_size)
+        x_train, y_train, x_val, y_val = load_arrays(
+            args.data_dir, args.train_size
+        )
     except MnistError as error:
         sys.exit(f"error: {error}")
     # Where both frameworks share a process, torch comes first: the other
@@ -337,13 +350,14 @@ def main():
     for name, found in observed["pipelines"].items():
         print(
             f"{name:20} {found['batches']} batches, x: {found['x']['type']} "
-            f"{found['x']['dtype']} {found['x']['shape']}, y: {found['y']['type']} "
-            f"{found['y']['dtype']}"
+            f"{found['x']['dtype']} {found['x']['shape']}, "
+            f"y: {found['y']['type']} {found['y']['dtype']}"
         )
     result = observed["bridge"]
     print(
-        f"bridge: backend {observed['backend']}, Keras model is a torch.nn.Module: "
-        f"{result['is_torch_module']}; validation accuracy after one epoch: "
+        f"bridge: backend {observed['backend']}, "
+        f"Keras model is a torch.nn.Module: {result['is_torch_module']}; "
+        "validation accuracy after one epoch: "
         f"fit on a DataLoader {result['fit_on_data_loader_accuracy']:.2%}, "
         f"a PyTorch loop {result['pytorch_loop_accuracy']:.2%}"
     )

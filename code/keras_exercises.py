@@ -29,7 +29,8 @@ model = keras.Sequential(
 )
 # --8<-- [end:two_hidden_layers]
 
-# 3.3, the model-selection callback, now stopping after 3 epochs without progress:
+# 3.3, the model-selection callback, now stopping after 3 epochs without
+# progress:
 # --8<-- [start:early_stopping]
 keep_best = keras.callbacks.EarlyStopping(
     monitor="val_loss", patience=3, restore_best_weights=True
@@ -41,7 +42,9 @@ keep_best = keras.callbacks.EarlyStopping(
 import numpy as np
 
 labels = np.asarray(y_test)
-per_digit = [(predicted_labels[labels == digit] == digit).mean() for digit in range(10)]
+per_digit = [
+    (predicted_labels[labels == digit] == digit).mean() for digit in range(10)
+]
 for digit, accuracy in enumerate(per_digit):
     print(f"digit {digit}: {accuracy:.2%}")
 print(f"hardest digit: {int(np.argmin(per_digit))}")
@@ -50,7 +53,9 @@ print(f"hardest digit: {int(np.argmin(per_digit))}")
 # 4.2, after the evaluate section: the same two numbers without model.evaluate:
 # --8<-- [start:manual_evaluate]
 logits = model(x_test, training=False)
-loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y_test, logits)
+loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(
+    y_test, logits
+)
 accuracy = keras.ops.mean(keras.ops.argmax(logits, axis=1) == y_test)
 print(f"by hand: loss {float(loss):.6f}, accuracy {float(accuracy):.6f}")
 print(f"evaluate: loss {test_loss:.6f}, accuracy {test_accuracy:.6f}")

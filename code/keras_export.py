@@ -1,4 +1,5 @@
-"""Save the trained Keras model in the forms a deployment uses, and load them back.
+"""Save the trained Keras model in the forms a deployment uses, and load
+them back.
 
 The mirror of pytorch_export.py. It reads the model that keras_mlp.py saved
 (`runs/keras/mlp.keras`) and writes, into the output folder:
@@ -10,8 +11,8 @@ The mirror of pytorch_export.py. It reads the model that keras_mlp.py saved
 - `reference-probabilities.npy`: the saved model's probabilities on the test
   set, which every reloaded copy must reproduce.
 
-`python code/deployment.py` (`make export`) runs this, then reloads each file in
-a fresh process. Run `python code/keras_export.py --help` for the options.
+`python -m tools.deployment` (`make export`) runs this, then reloads each file
+in a fresh process. Run `python code/keras_export.py --help` for the options.
 """
 
 # --8<-- [start:setup]
@@ -44,7 +45,9 @@ def export_model(model, output_dir):
     model.save(output_dir / "mlp.keras")
     # The batch size stays open in both: Keras exports the Input's
     # (None, 784) shape as it is.
-    model.export(output_dir / "saved_model", format="tf_saved_model", verbose=False)
+    model.export(
+        output_dir / "saved_model", format="tf_saved_model", verbose=False
+    )
     # Through tf2onnx, the converter Keras calls for the TensorFlow backend.
     model.export(output_dir / "mlp.onnx", format="onnx", verbose=False)
 
@@ -80,11 +83,14 @@ def predict(model, images):
 
 def main():
     parser = argparse.ArgumentParser(
-        description="Save the trained Keras model as .keras, a SavedModel and ONNX.",
+        description="Save the trained Keras model as .keras, a SavedModel "
+        "and ONNX.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
-        "--model", default="runs/keras/mlp.keras", help="what keras_mlp.py saved"
+        "--model",
+        default="runs/keras/mlp.keras",
+        help="what keras_mlp.py saved",
     )
     parser.add_argument(
         "--output-dir", default="runs/export/keras", help="where the files go"

@@ -43,8 +43,9 @@ print(f"loaded: x_train {x_train.shape} {x_train.dtype}")
 # float32, not NumPy's default float64: it is what the layers compute in.
 x_train = x_train.reshape(-1, 784).astype("float32") / 255
 x_test = x_test.reshape(-1, 784).astype("float32") / 255
-x_train, x_val = x_train[:-VALIDATION_SIZE], x_train[-VALIDATION_SIZE:]
-y_train, y_val = y_train[:-VALIDATION_SIZE], y_train[-VALIDATION_SIZE:]
+held_out = args.validation_size  # the last images, for validation
+x_train, x_val = x_train[:-held_out], x_train[-held_out:]
+y_train, y_val = y_train[:-held_out], y_train[-held_out:]
 x_train, y_train = x_train[: args.train_size], y_train[: args.train_size]
 # Keras takes NumPy arrays as they are: integer labels, no one-hot encoding.
 print(f"inputs: x_train {x_train.shape} {x_train.dtype}, y {y_train.dtype}")

@@ -1,14 +1,14 @@
-"""Data-parallel training of the course's MLP with Keras and tf.distribute.
+r"""Data-parallel training of the course's MLP with Keras and tf.distribute.
 
 The strategy is TensorFlow's MultiWorkerMirroredStrategy. Start one process
 per worker, each with TF_CONFIG naming every worker's address and its own
 index. On one machine, over loopback (what `make scale` runs, through
-code/scaling.py):
+tools/scaling.py):
 
-    export CLUSTER='"cluster": {"worker": ["127.0.0.1:12345", "127.0.0.1:12346"]}'
-    TF_CONFIG="{$CLUSTER, \\"task\\": {\\"type\\": \\"worker\\", \\"index\\": 0}}" \\
+    CLUSTER='"cluster": {"worker": ["127.0.0.1:12345", "127.0.0.1:12346"]}'
+    TF_CONFIG="{$CLUSTER, \"task\": {\"type\": \"worker\", \"index\": 0}}" \
         python code/keras_multiworker.py --threads 1 &
-    TF_CONFIG="{$CLUSTER, \\"task\\": {\\"type\\": \\"worker\\", \\"index\\": 1}}" \\
+    TF_CONFIG="{$CLUSTER, \"task\": {\"type\": \"worker\", \"index\": 1}}" \
         python code/keras_multiworker.py --threads 1
 
 Every worker holds a copy of the model. Each step, the global batch of 128
@@ -54,9 +54,14 @@ parser.add_argument(
     "--epochs", type=int, default=EPOCHS, help="passes over the training set"
 )
 parser.add_argument(
-    "--threads", type=int, default=os.cpu_count(), help="CPU threads per worker"
+    "--threads",
+    type=int,
+    default=os.cpu_count(),
+    help="CPU threads per worker",
 )
-parser.add_argument("--seed", type=int, default=SEED, help="seed for weights and order")
+parser.add_argument(
+    "--seed", type=int, default=SEED, help="seed for weights and order"
+)
 parser.add_argument(
     "--output-dir",
     default="runs/scaling/keras",
@@ -64,10 +69,13 @@ parser.add_argument(
 )
 parser.add_argument(
     "--data-dir",
-    help="folder with the MNIST IDX files; None: $MNIST_DIR, else cache or download",
+    help="folder with the MNIST IDX files; None: $MNIST_DIR, else cache "
+    "or download",
 )
 parser.add_argument(
-    "--fit", action="store_true", help="train with model.fit (fails with Keras 3)"
+    "--fit",
+    action="store_true",
+    help="train with model.fit (fails with Keras 3)",
 )
 args = parser.parse_args()
 
@@ -80,9 +88,14 @@ tf.config.threading.set_inter_op_parallelism_threads(args.threads)
 # 2.21 started thousands of threads per epoch here, until it could start no
 # more. The launcher's time limit stops workers that wait for ever instead.
 strategy = tf.distribute.MultiWorkerMirroredStrategy()
-rank, world_size = strategy.cluster_resolver.task_id, strategy.num_replicas_in_sync
+rank, world_size = (
+    strategy.cluster_resolver.task_id,
+    strategy.num_replicas_in_sync,
+)
 if BATCH_SIZE % world_size:
-    sys.exit(f"error: {world_size} workers cannot share a batch of {BATCH_SIZE}")
+    sys.exit(
+        f"error: {world_size} workers cannot share a batch of {BATCH_SIZE}"
+    )
 keras.utils.set_random_seed(args.seed)
 # --8<-- [end:setup]
 
@@ -146,7 +159,9 @@ def worker_step(images, labels):
     gradients = tape.gradient(loss, model.trainable_variables)
     # Under the strategy, the optimizer sums the workers' gradients (an
     # all-reduce) before it updates every copy.
-    optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
+    optimizer.apply_gradients(
+        zip(gradients, model.trainable_variables, strict=True)
+    )
     return loss
 
 
@@ -178,9 +193,12 @@ for epoch in range(1, args.epochs + 1):
 # --8<-- [end:train]
 
 # --8<-- [start:evaluate]
-# Every copy has taken the same steps, so every worker evaluates the same model.
+# Every copy has taken the same steps, so every worker evaluates
+# the same model.
 logits = keras.ops.convert_to_numpy(model(x_test))
-test_loss = float(np.mean(keras.ops.convert_to_numpy(loss_function(y_test, logits))))
+test_loss = float(
+    np.mean(keras.ops.convert_to_numpy(loss_function(y_test, logits)))
+)
 test_accuracy = float((logits.argmax(axis=1) == y_test).mean())
 if rank == 0:
     print(f"test loss {test_loss:.4f}, test accuracy {test_accuracy:.2%}")
@@ -204,5 +222,7 @@ record = {
     "test_accuracy": test_accuracy,
     "weights_sha256": hashlib.sha256(weights.tobytes()).hexdigest(),
 }
-(output_dir / f"worker-{rank}.json").write_text(json.dumps(record, indent=2) + "\n")
+(output_dir / f"worker-{rank}.json").write_text(
+    json.dumps(record, indent=2) + "\n"
+)
 # --8<-- [end:save]

@@ -17,7 +17,8 @@ import numpy as np
 
 from mnist_data import load_mnist
 
-EPOCHS = 3  # enough to tell a mistake from its fix, short enough to run them all
+# enough to tell a mistake from its fix, short enough to run them all
+EPOCHS = 3
 HIDDEN_UNITS = 512  # as in the course's model
 BATCH_SIZE = 128  # as in the course's model
 LEARNING_RATE = 1e-3  # Adam's usual step size, kept constant here
@@ -28,7 +29,9 @@ parser = argparse.ArgumentParser(
     description="Run the Keras pitfalls and record their numbers.",
     formatter_class=argparse.ArgumentDefaultsHelpFormatter,
 )
-parser.add_argument("--output-dir", default="runs/keras", help="where results go")
+parser.add_argument(
+    "--output-dir", default="runs/keras", help="where results go"
+)
 parser.add_argument("--data-dir", help="folder with the MNIST IDX files")
 args = parser.parse_args()
 
@@ -39,7 +42,8 @@ x_test = x_test_uint8.reshape(-1, 784).astype("float32") / 255
 
 def make_model(output_activation=None):
     """The course's MLP, optionally with an activation on the last layer."""
-    keras.utils.set_random_seed(SEED)  # every variant starts from the same weights
+    # every variant starts from the same weights
+    keras.utils.set_random_seed(SEED)
     return keras.Sequential(
         [
             keras.Input(shape=(784,)),
@@ -56,7 +60,9 @@ def train(model, loss, optimizer="adam"):
         optimizer = keras.optimizers.SGD(learning_rate=SGD_LEARNING_RATE)
     model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
     keras.utils.set_random_seed(SEED)  # same batches for every variant
-    model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS, verbose=0)
+    model.fit(
+        x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS, verbose=0
+    )
     return model.evaluate(x_test, y_test, verbose=0)[1]
 
 
@@ -83,9 +89,12 @@ for optimizer in ("sgd", "adam"):
             optimizer,
         ),
         "logits_false": train(
-            make_model(), keras.losses.SparseCategoricalCrossentropy(), optimizer
+            make_model(),
+            keras.losses.SparseCategoricalCrossentropy(),
+            optimizer,
         ),
-        # The Keras way to get the same: softmax in the model, from_logits=False.
+        # The Keras way to get the same: softmax in the model,
+        # from_logits=False.
         "softmax_false": train(
             make_model("softmax"),
             keras.losses.SparseCategoricalCrossentropy(),

@@ -1,4 +1,5 @@
-"""Run an ONNX model with ONNX Runtime: the same code for the Keras and PyTorch exports.
+"""Run an ONNX model with ONNX Runtime: the same code for the Keras and
+PyTorch exports.
 
 Neither TensorFlow nor PyTorch is imported: a server that runs these files
 needs NumPy and the onnxruntime package only.
@@ -10,7 +11,9 @@ import onnxruntime
 
 def load_onnx(path):
     """An inference session on the CPU for an ONNX file."""
-    return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    return onnxruntime.InferenceSession(
+        path, providers=["CPUExecutionProvider"]
+    )
 
 
 def predict(session, images):

@@ -10,11 +10,11 @@ imported, and the frameworks are never imported together), on the CPU, and
 records the loss of every step and its final weights; the records are then
 compared.
 
-    python code/parity.py                      # every experiment, every backend
-    python code/parity.py --steps 100          # a shorter run
-    python code/parity.py --backends jax       # Keras on JAX only
+    python code/parity.py                     # every experiment, every backend
+    python code/parity.py --steps 100         # a shorter run
+    python code/parity.py --backends jax      # Keras on JAX only
     python code/parity.py --framework keras --backend jax --record FILE.npz
-                                               # one side only
+                                              # one side only
 
 The experiments: plain SGD, where the two must agree to float32 rounding (and
 with a ten times larger step, where training can amplify that rounding); Adam
@@ -84,22 +84,32 @@ EXPERIMENTS = {
     ),
 }
 # The model's four arrays, in PyTorch's order (weight, bias of each layer).
-PARAMETERS = ("hidden weights", "hidden biases", "output weights", "output biases")
+PARAMETERS = (
+    "hidden weights",
+    "hidden biases",
+    "output weights",
+    "output biases",
+)
 
 
 # --8<-- [start:shared]
 def shared_inputs(steps):
-    """Training data, batch order and initial weights: identical in every run."""
+    """Training data, batch order and initial weights: identical in
+    every run."""
     (x_train, y_train), _ = load_mnist()
     x_train = x_train.reshape(-1, 784).astype("float32") / 255
     rng = np.random.default_rng(SEED)
     order = rng.permutation(len(x_train))[: steps * BATCH_SIZE]
-    batches = [order[i : i + BATCH_SIZE] for i in range(0, len(order), BATCH_SIZE)]
+    batches = [
+        order[i : i + BATCH_SIZE] for i in range(0, len(order), BATCH_SIZE)
+    ]
 
     def linear(fan_in, fan_out):
         # PyTorch's default for nn.Linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
         bound = 1 / np.sqrt(fan_in)
-        weight = rng.uniform(-bound, bound, (fan_out, fan_in)).astype("float32")
+        weight = rng.uniform(-bound, bound, (fan_out, fan_in)).astype(
+            "float32"
+        )
         bias = rng.uniform(-bound, bound, fan_out).astype("float32")
         return weight, bias
 
@@ -134,7 +144,9 @@ def run_pytorch(x_train, y_train, batches, weights, optimizer, rate, epsilon):
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-    final = [parameter.detach().numpy().copy() for parameter in model.parameters()]
+    final = [
+        parameter.detach().numpy().copy() for parameter in model.parameters()
+    ]
     return np.array(losses), final
 
 
@@ -154,7 +166,9 @@ def run_keras(x_train, y_train, batches, weights, optimizer, rate, epsilon):
     )
     # A Dense kernel is (inputs, units): the transpose of a Linear weight.
     first_weight, first_bias, second_weight, second_bias = weights
-    model.set_weights([first_weight.T, first_bias, second_weight.T, second_bias])
+    model.set_weights(
+        [first_weight.T, first_bias, second_weight.T, second_bias]
+    )
     if optimizer == "sgd":
         optimizer = keras.optimizers.SGD(learning_rate=rate)
     else:
@@ -163,7 +177,9 @@ def run_keras(x_train, y_train, batches, weights, optimizer, rate, epsilon):
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
-    losses = [float(model.train_on_batch(x_train[i], y_train[i])) for i in batches]
+    losses = [
+        float(model.train_on_batch(x_train[i], y_train[i])) for i in batches
+    ]
     kernel_1, bias_1, kernel_2, bias_2 = model.get_weights()
     return np.array(losses), [kernel_1.T, bias_1, kernel_2.T, bias_2]
 
@@ -210,11 +226,15 @@ def record(framework, backend, steps, path):
         run = run_keras
         # What compile() chose for jit_compile="auto", its default: with True,
         # the compiler XLA turns each training step into one program.
-        probe = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10)])
+        probe = keras.Sequential(
+            [keras.Input(shape=(784,)), keras.layers.Dense(10)]
+        )
         probe.compile(optimizer="sgd", loss="mse")
         about = {
             "backend": keras.backend.backend(),
-            "versions": library_versions(("keras", *BACKEND_PACKAGES[backend])),
+            "versions": library_versions(
+                ("keras", *BACKEND_PACKAGES[backend])
+            ),
             "jit_compile": bool(probe.jit_compile),
         }
     else:
@@ -244,14 +264,16 @@ def record(framework, backend, steps, path):
 
 
 def compare(keras_side, pytorch_side, name):
-    """How far Keras (one backend) and PyTorch ended apart in one experiment."""
+    """How far Keras (one backend) and PyTorch ended apart in one
+    experiment."""
     keras_losses = keras_side[f"{name}/losses"]
     pytorch_losses = pytorch_side[f"{name}/losses"]
     loss_differences = np.abs(keras_losses - pytorch_losses)
     weight_differences = {
         parameter: float(
             np.abs(
-                keras_side[f"{name}/{parameter}"] - pytorch_side[f"{name}/{parameter}"]
+                keras_side[f"{name}/{parameter}"]
+                - pytorch_side[f"{name}/{parameter}"]
             ).max()
         )
         for parameter in PARAMETERS
@@ -273,7 +295,10 @@ def agrees_to_rounding(comparison):
     """True when every step's losses are within ROUNDING_TOLERANCE machine
     epsilons of each other, relative to the loss."""
     epsilon = float(np.finfo(np.float32).eps)
-    return comparison["max_relative_loss_difference"] <= ROUNDING_TOLERANCE * epsilon
+    return (
+        comparison["max_relative_loss_difference"]
+        <= ROUNDING_TOLERANCE * epsilon
+    )
 
 
 def results(pytorch_side, keras_sides, steps):
@@ -322,7 +347,8 @@ def results(pytorch_side, keras_sides, steps):
             "backends": comparisons,
             # The largest over the backends, for a one-line summary.
             "max_loss_difference": max(
-                comparison["max_loss_difference"] for comparison in comparisons.values()
+                comparison["max_loss_difference"]
+                for comparison in comparisons.values()
             ),
             "max_weight_difference": max(
                 comparison["max_weight_difference"]
@@ -334,14 +360,19 @@ def results(pytorch_side, keras_sides, steps):
 
 def main():
     parser = argparse.ArgumentParser(
-        description="Train Keras (on each backend) and PyTorch step by step from "
-        "the same start, and compare.",
+        description="Train Keras (on each backend) and PyTorch step by step "
+        "from the same start, and compare.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
-        "--steps", type=int, default=422, help="training steps (422: one epoch)"
+        "--steps",
+        type=int,
+        default=422,
+        help="training steps (422: one epoch)",
     )
-    parser.add_argument("--output", default="runs/parity.json", help="results file")
+    parser.add_argument(
+        "--output", default="runs/parity.json", help="results file"
+    )
     parser.add_argument(
         "--backends",
         nargs="+",
@@ -353,16 +384,23 @@ def main():
         "--framework", choices=["keras", "pytorch"], help="run one side only"
     )
     parser.add_argument(
-        "--backend", choices=BACKENDS, help="with --framework keras: its backend"
+        "--backend",
+        choices=BACKENDS,
+        help="with --framework keras: its backend",
     )
-    parser.add_argument("--record", help="with --framework: where that side goes")
+    parser.add_argument(
+        "--record", help="with --framework: where that side goes"
+    )
     args = parser.parse_args()
     if args.steps < 1:
         parser.error("--steps must be at least 1")
     if args.framework:
-        if not args.record or (args.framework == "keras") != bool(args.backend):
+        if not args.record or (args.framework == "keras") != bool(
+            args.backend
+        ):
             parser.error(
-                "--framework needs --record, and --backend exactly when it is keras"
+                "--framework needs --record, and --backend exactly when it "
+                "is keras"
             )
         record(args.framework, args.backend, args.steps, args.record)
         return
@@ -379,7 +417,9 @@ def main():
             command = [sys.executable, __file__, *options]
             command += ["--steps", str(args.steps), "--record", str(path)]
             if subprocess.run(command).returncode != 0:
-                sys.exit(f"parity: the {what} side failed; {output} was not written")
+                sys.exit(
+                    f"parity: the {what} side failed; {output} was not written"
+                )
             records[side] = np.load(path)
         found = results(records.pop("pytorch"), records, args.steps)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -392,8 +432,9 @@ def main():
                 else "differ beyond float32 rounding"
             )
             print(
-                f"{name:23} {backend:10} loss {comparison['max_loss_difference']:.1e} "
-                f"(relative {comparison['max_relative_loss_difference']:.1e}), "
+                f"{name:23} {backend:10} "
+                f"loss {comparison['max_loss_difference']:.1e} (relative "
+                f"{comparison['max_relative_loss_difference']:.1e}), "
                 f"weights {comparison['max_weight_difference']:.1e}: {verdict}"
             )
 

@@ -1,4 +1,5 @@
-"""Data-parallel training of the course's MLP with PyTorch's DistributedDataParallel.
+"""Data-parallel training of the course's MLP with PyTorch's
+DistributedDataParallel.
 
 torchrun starts one process per worker and tells each its rank. On one machine,
 over loopback (what `make scale` runs):
@@ -8,9 +9,9 @@ over loopback (what `make scale` runs):
 
 Every worker holds a copy of the model. Each step, the global batch of 128
 images is split between the workers; each computes the gradients on its share,
-DDP averages them across the workers, and every copy takes the same step. So the
-training is that of pytorch_mlp.py, on the same 54,000 images, without its model
-selection. The mirror of keras_multiworker.py.
+DDP averages them across the workers, and every copy takes the same step. So
+the training is that of pytorch_mlp.py, on the same 54,000 images, without its
+model selection. The mirror of keras_multiworker.py.
 """
 
 # --8<-- [start:setup]
@@ -37,7 +38,8 @@ HIDDEN_UNITS = 512  # as in pytorch_mlp.py
 EPOCHS = 20  # as in pytorch_mlp.py
 BATCH_SIZE = 128  # global, as in pytorch_mlp.py: the workers share each batch
 LEARNING_RATE = 1e-3  # as in pytorch_mlp.py, with the same cosine decay
-VALIDATION_SIZE = 6000  # held out as in pytorch_mlp.py: the same training images
+# held out as in pytorch_mlp.py: the same training images
+VALIDATION_SIZE = 6000
 SEED = 0  # the same in every worker: the same shuffled order everywhere
 TIMEOUT = timedelta(seconds=120)  # how long a worker waits for the others
 
@@ -50,9 +52,14 @@ parser.add_argument(
     "--epochs", type=int, default=EPOCHS, help="passes over the training set"
 )
 parser.add_argument(
-    "--threads", type=int, default=os.cpu_count(), help="CPU threads per worker"
+    "--threads",
+    type=int,
+    default=os.cpu_count(),
+    help="CPU threads per worker",
 )
-parser.add_argument("--seed", type=int, default=SEED, help="seed for weights and order")
+parser.add_argument(
+    "--seed", type=int, default=SEED, help="seed for weights and order"
+)
 parser.add_argument(
     "--output-dir",
     default="runs/scaling/pytorch",
@@ -60,7 +67,8 @@ parser.add_argument(
 )
 parser.add_argument(
     "--data-dir",
-    help="folder with the MNIST IDX files; None: $MNIST_DIR, else cache or download",
+    help="folder with the MNIST IDX files; None: $MNIST_DIR, else cache "
+    "or download",
 )
 args = parser.parse_args()
 
@@ -70,7 +78,9 @@ args = parser.parse_args()
 dist.init_process_group("gloo", timeout=TIMEOUT)
 rank, world_size = dist.get_rank(), dist.get_world_size()
 if BATCH_SIZE % world_size:
-    sys.exit(f"error: {world_size} workers cannot share a batch of {BATCH_SIZE}")
+    sys.exit(
+        f"error: {world_size} workers cannot share a batch of {BATCH_SIZE}"
+    )
 # Workers on one machine share its cores: one thread each on 2 cores.
 torch.set_num_threads(args.threads)
 torch.manual_seed(args.seed)
@@ -121,7 +131,8 @@ epoch_seconds = []
 for epoch in range(1, args.epochs + 1):
     start = time.perf_counter()
     ddp_model.train()
-    sampler.set_epoch(epoch)  # a new order every epoch, the same in every worker
+    # a new order every epoch, the same in every worker
+    sampler.set_epoch(epoch)
     indices = torch.tensor(list(sampler))
     loss_sum = 0.0
     for batch in indices.split(worker_batch_size):
@@ -141,7 +152,8 @@ for epoch in range(1, args.epochs + 1):
 # --8<-- [end:train]
 
 # --8<-- [start:evaluate]
-# Every copy has taken the same steps, so every worker evaluates the same model.
+# Every copy has taken the same steps, so every worker evaluates
+# the same model.
 model.eval()
 with torch.no_grad():
     logits = model(x_test)
@@ -154,7 +166,9 @@ if rank == 0:
 # --8<-- [start:save]
 # A record per worker, with a hash of its weights: equal hashes show the
 # copies stayed identical.
-weights = torch.cat([parameter.detach().flatten() for parameter in model.parameters()])
+weights = torch.cat(
+    [parameter.detach().flatten() for parameter in model.parameters()]
+)
 output_dir = Path(args.output_dir)
 output_dir.mkdir(parents=True, exist_ok=True)
 record = {
@@ -169,6 +183,8 @@ record = {
     "test_accuracy": test_accuracy,
     "weights_sha256": hashlib.sha256(weights.numpy().tobytes()).hexdigest(),
 }
-(output_dir / f"worker-{rank}.json").write_text(json.dumps(record, indent=2) + "\n")
+(output_dir / f"worker-{rank}.json").write_text(
+    json.dumps(record, indent=2) + "\n"
+)
 dist.destroy_process_group()
 # --8<-- [end:save]

@@ -1,4 +1,5 @@
-"""Save the trained PyTorch model in the forms a deployment uses, and load them back.
+"""Save the trained PyTorch model in the forms a deployment uses, and load
+them back.
 
 The mirror of keras_export.py. It reads the state_dict that pytorch_mlp.py
 saved (`runs/pytorch/mlp.pt`) and writes, into the output folder:
@@ -9,8 +10,8 @@ saved (`runs/pytorch/mlp.pt`) and writes, into the output folder:
 - `reference-probabilities.npy`: the saved model's probabilities on the test
   set, which every reloaded copy must reproduce.
 
-`python code/deployment.py` (`make export`) runs this, then reloads each file in
-a fresh process. Run `python code/pytorch_export.py --help` for the options.
+`python -m tools.deployment` (`make export`) runs this, then reloads each file
+in a fresh process. Run `python code/pytorch_export.py --help` for the options.
 """
 
 # --8<-- [start:setup]
@@ -48,7 +49,8 @@ def load_state_dict(path):
             output=nn.Linear(hidden_units, 10),
         )
     )
-    model.load_state_dict(state_dict)  # strict: every name and shape must match
+    # strict: every name and shape must match
+    model.load_state_dict(state_dict)
     return model.eval()
 
 
@@ -61,7 +63,9 @@ def export_model(model, output_dir):
     example = (torch.zeros(EXAMPLE_BATCH, 784),)
     # Without this, both exporters would fix the batch size to the example's.
     dynamic_shapes = ({0: torch.export.Dim("batch")},)
-    program = torch.export.export(model, example, dynamic_shapes=dynamic_shapes)
+    program = torch.export.export(
+        model, example, dynamic_shapes=dynamic_shapes
+    )
     torch.export.save(program, output_dir / "mlp.pt2")
     # dynamo=True: the exporter built on torch.export; the older TorchScript
     # one is deprecated.
@@ -107,10 +111,14 @@ def main():
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
-        "--model", default="runs/pytorch/mlp.pt", help="what pytorch_mlp.py saved"
+        "--model",
+        default="runs/pytorch/mlp.pt",
+        help="what pytorch_mlp.py saved",
     )
     parser.add_argument(
-        "--output-dir", default="runs/export/pytorch", help="where the files go"
+        "--output-dir",
+        default="runs/export/pytorch",
+        help="where the files go",
     )
     parser.add_argument(
         "--data-dir",
@@ -138,7 +146,9 @@ def main():
     output_dir = Path(args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     export_model(model, output_dir)
-    probabilities = torch.softmax(torch.from_numpy(predict(model, images)), dim=1)
+    probabilities = torch.softmax(
+        torch.from_numpy(predict(model, images)), dim=1
+    )
     np.save(output_dir / "reference-probabilities.npy", probabilities.numpy())
     print(f"saved mlp.pt, mlp.pt2 and mlp.onnx in {output_dir}")
 

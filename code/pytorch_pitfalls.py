@@ -18,7 +18,8 @@ from torch import nn
 
 from mnist_data import load_mnist
 
-EPOCHS = 3  # enough to tell a mistake from its fix, short enough to run them all
+# enough to tell a mistake from its fix, short enough to run them all
+EPOCHS = 3
 HIDDEN_UNITS = 512  # as in the course's model
 BATCH_SIZE = 128  # as in the course's model
 LEARNING_RATE = 1e-3  # Adam's usual step size, kept constant here
@@ -29,18 +30,28 @@ parser = argparse.ArgumentParser(
     description="Run the PyTorch pitfalls and record their numbers.",
     formatter_class=argparse.ArgumentDefaultsHelpFormatter,
 )
-parser.add_argument("--output-dir", default="runs/pytorch", help="where results go")
+parser.add_argument(
+    "--output-dir", default="runs/pytorch", help="where results go"
+)
 parser.add_argument("--data-dir", help="folder with the MNIST IDX files")
 args = parser.parse_args()
 
 (x_train_uint8, y_train), (x_test_uint8, y_test) = load_mnist(args.data_dir)
-x_train = torch.from_numpy(x_train_uint8.reshape(-1, 784).astype("float32") / 255)
-x_test = torch.from_numpy(x_test_uint8.reshape(-1, 784).astype("float32") / 255)
-y_train, y_test = torch.from_numpy(y_train).long(), torch.from_numpy(y_test).long()
+x_train = torch.from_numpy(
+    x_train_uint8.reshape(-1, 784).astype("float32") / 255
+)
+x_test = torch.from_numpy(
+    x_test_uint8.reshape(-1, 784).astype("float32") / 255
+)
+y_train, y_test = (
+    torch.from_numpy(y_train).long(),
+    torch.from_numpy(y_test).long(),
+)
 
 
 def make_model(output_layer=None, dropout=0.0):
-    """The course's MLP, optionally with a layer after the logits or dropout."""
+    """The course's MLP, optionally with a layer after the logits
+    or dropout."""
     torch.manual_seed(SEED)  # every variant starts from the same weights
     layers = [nn.Linear(784, HIDDEN_UNITS), nn.ReLU(), nn.Dropout(dropout)]
     layers.append(nn.Linear(HIDDEN_UNITS, 10))
@@ -120,7 +131,9 @@ results["train_eval"] = {
     "no_dropout_same_outputs": test_accuracy(right, eval_mode=False)
     == test_accuracy(right, eval_mode=True),
     "dropout_eval_accuracy": test_accuracy(with_dropout, eval_mode=True),
-    "dropout_train_mode_accuracy": test_accuracy(with_dropout, eval_mode=False),
+    "dropout_train_mode_accuracy": test_accuracy(
+        with_dropout, eval_mode=False
+    ),
 }
 # --8<-- [end:train_eval]
 

@@ -130,10 +130,10 @@ def test_runners_each_have_a_library_a_program_and_variants():
     ]
     assert benchmark.RUNNERS.keys() == benchmark.LIBRARIES.keys()
     assert benchmark.RUNNERS.keys() == benchmark.PROGRAMS.keys()
-    for runner, (script, *options) in benchmark.PROGRAMS.items():
+    for runner, (script, variables) in benchmark.PROGRAMS.items():
         assert (CODE_DIR / script).is_file()
         if runner.startswith("keras-"):
-            assert options == ["--backend", runner.removeprefix("keras-")]
+            assert variables == {"KERAS_BACKEND": runner.removeprefix("keras-")}
     for runner, variants in benchmark.VARIANTS.items():
         assert "defaults" in variants
         assert variants is (

@@ -14,7 +14,6 @@ from tools import course
 
 PROGRAMS = course.PROGRAMS
 SETTINGS = course.settings()
-SECTION_MARKER = re.compile(r"^ *# --8<-- \[(start|end):([a-z_]+)\]$", re.MULTILINE)
 # A page includes a section as "code/FILE.py:SECTION" (pymdownx.snippets).
 SECTION_INCLUDE = re.compile(r"""--8<-- ["']code/([a-z_]+\.py):([a-z_]+)["']""")
 # ... or through the earlier_code macro: {{ earlier_code("setup", "data") }}.
@@ -24,19 +23,13 @@ EXPECTED_SECTIONS += ["predict", "save"]
 
 
 def sections(path, nested=False):
-    """Top-level section names in order (or, with nested=True, the sections
-    inside them, which mark the exercise blanks); checks that every start has
-    its end and that nested sections close before their parent."""
-    top, inner, stack = [], [], []
-    for kind, name in SECTION_MARKER.findall(path.read_text()):
-        if kind == "start":
-            (inner if stack else top).append(name)
-            stack.append(name)
-        else:
-            assert stack and stack[-1] == name, f"{path.name}: end:{name} out of order"
-            stack.pop()
-    assert not stack, f"{path.name}: {stack} never closed"
-    return inner if nested else top
+    """Top-level section names in order (course.top_sections, which checks
+    that every start has its end, in order), or with nested=True the sections
+    inside them, which mark the exercise blanks."""
+    text = path.read_text()
+    top = course.top_sections(text)
+    every = [name for kind, name in course.MARKER.findall(text) if kind == "start"]
+    return [name for name in every if name not in top] if nested else top
 
 
 def test_both_programs_have_the_same_sections_in_the_same_order():

@@ -89,14 +89,30 @@ def training_images():
     return MNIST_TRAINING_IMAGES - settings()["VALIDATION_SIZE"]
 
 
-# A top-level section of a program: its markers start at the line's start.
-TOP_SECTION = re.compile(r"^# --8<-- \[start:([a-z_]+)\]$", re.MULTILINE)
+# A section marker line, at any indentation (sections nest).
+MARKER = re.compile(r"^[ \t]*# --8<-- \[(start|end):([a-z_]+)\]$", re.MULTILINE)
+
+
+def top_sections(source):
+    """The names of the sections of `source` that no other section holds, in
+    order; a start without its end, or an end out of order, is an error."""
+    top, open_sections = [], []
+    for kind, name in MARKER.findall(source):
+        if kind == "start":
+            if not open_sections:
+                top.append(name)
+            open_sections.append(name)
+        elif not open_sections or open_sections.pop() != name:
+            raise ValueError(f"section {name!r} ends out of order")
+    if open_sections:
+        raise ValueError(f"sections {open_sections} never end")
+    return top
 
 
 def program_sections():
     """The two programs' top-level sections, in order (they must agree)."""
     found = {
-        framework: TOP_SECTION.findall(path.read_text(encoding="utf-8"))
+        framework: top_sections(path.read_text(encoding="utf-8"))
         for framework, path in PROGRAMS.items()
     }
     if found["keras"] != found["pytorch"]:
