@@ -180,7 +180,9 @@ def test_every_lecture_runs_in_a_jupyter_kernel_a_block_per_cell(
             # A value the cell's last line returned, shown by Jupyter: stray.
             assert output.output_type != "execute_result", (cell.source, output)
             assert output.output_type != "error", output
+            # Printed text, and what a library displays (Keras' summary).
             text += output.get("text", "")
+            text += output.get("data", {}).get("text/plain", "")
     for page, line in LECTURES.items():
         page_output, text = text.split(END_OF_PAGE.format(page), 1)
         assert line in page_output, page
