@@ -21,9 +21,9 @@ so that a slow spell of a shared machine falls on all of them, not on one.
 
 Then the course's own programs (code/keras_mlp.py on each backend,
 code/pytorch_mlp.py) run with their default settings, each in its own process,
-for the time of one of their epochs. The PyTorch runner also times the lecture
-this course grew from: a Dataset that converts every sample with torch.tensor,
-and evaluation one image at a time, against in-memory batching.
+for the time of one of their epochs. The PyTorch runner also times the way of
+the lecture this course grew from, a Dataset that converts every sample with
+torch.tensor, and evaluation one image at a time, against in-memory batching.
 
     python -m tools.benchmark                  # all, into docs/benchmark/
     python -m tools.benchmark --repeats 3      # quicker, noisier
@@ -501,10 +501,10 @@ def run_pytorch(repeats, threads, max_steps=None):
 
 
 def original_lecture(repeats, x_train, y_train, x_test):
-    """The lecture this course grew from, against in-memory batching, in PyTorch.
-
-    Its Dataset built a tensor from each NumPy row on every access, and it
-    evaluated one image at a time. Measured on LECTURE_IMAGES training images.
+    """Per-sample work against in-memory batching, in PyTorch: a Dataset that
+    builds a tensor from each NumPy row on every access (as the lecture this
+    course grew from did), and evaluation one image at a time. Measured on
+    LECTURE_IMAGES training images.
     """
     import torch
     from torch import nn
@@ -821,7 +821,7 @@ def report(results):
     training = ratio_of(lecture, "train_per_sample", "train_in_memory")
     evaluation = ratio_of(lecture, "evaluate_one_at_a_time", "evaluate_at_once")
     print(
-        f"original lecture's way: training {training:.1f}x, evaluation "
+        f"per-sample work: training {training:.1f}x, evaluation "
         f"{evaluation:.1f}x slower than in-memory batching"
     )
     print(f"bench: {results['machine']['bench_seconds'] / 60:.1f} minutes")
