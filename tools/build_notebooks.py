@@ -37,7 +37,7 @@ from nbclient import NotebookClient
 
 from run_record import write_atomically
 from tools import CODE_DIR, DOCS_DIR, PROJECT_DIR
-from tools.course import FRAMEWORKS, section_text
+from tools.course import FRAMEWORKS, section_text, settings
 
 NOTEBOOK_DIR = DOCS_DIR / "notebooks"
 GENERATED_DIR = DOCS_DIR / "generated"
@@ -85,8 +85,7 @@ SECTIONS = {
     "predict": ("Predict digits", "lectures/evaluation.md"),
     "save": ("Save the model and the results", "lectures/evaluation.md"),
 }
-# Fewer epochs than the full retrain, so the whole notebook runs in about a
-# minute on two CPU cores.
+# Fewer epochs than the full retrain, so that the whole notebook runs quickly.
 NOTEBOOK_EPOCHS = 5
 # A notebook has no command line: the programs' read_options then keeps the
 # settings, defined in the Configuration cell; the other options (--quiet)
@@ -267,8 +266,8 @@ def settings_source():
     if len(epochs) != 1:
         raise SystemExit("code/keras_mlp.py: expected one setting EPOCHS")
     lines[epochs[0]] = (
-        f"EPOCHS = {NOTEBOOK_EPOCHS}  # the programs train longer; "
-        "this runs in about a minute\n"
+        f"EPOCHS = {NOTEBOOK_EPOCHS}  # the programs train for "
+        f"{settings()['EPOCHS']}: fewer here, to run quickly\n"
     )
     return "".join(lines)
 
@@ -442,8 +441,8 @@ def introduction(exercises, results):
         is downloaded on first use; offline, set the environment variable
         `MNIST_DIR` to a folder with the four MNIST files before starting Jupyter.
 
-        This notebook trains for {NOTEBOOK_EPOCHS} epochs, about a minute on a
-        laptop.
+        This notebook trains for {NOTEBOOK_EPOCHS} epochs, where the course's
+        programs train for {settings()["EPOCHS"]}.
 
         **On a GPU.** In Colab, choose *Runtime > Change runtime type* and a
         GPU before running anything: both parts then train on it. Keras puts its
