@@ -37,7 +37,7 @@ from nbclient import NotebookClient
 
 from run_record import write_atomically
 from tools import CODE_DIR, DOCS_DIR, PROJECT_DIR
-from tools.course import FRAMEWORKS, section_text, settings
+from tools.course import FRAMEWORKS, MARKER_LINE, section_text, settings
 
 NOTEBOOK_DIR = DOCS_DIR / "notebooks"
 GENERATED_DIR = DOCS_DIR / "generated"
@@ -104,7 +104,6 @@ NOTEBOOK_RAISE = (
     "raise error  # a notebook shows the error rather than ending its kernel"
 )
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
-MARKER = re.compile(r"^ *# --8<-- \[(start|end):([a-z_]+)\]\n", re.MULTILINE)
 # TensorFlow's C++ start-up messages, printed on stderr (twice per process)
 # whatever TF_CPP_MIN_LOG_LEVEL or GLOG_minloglevel say (tried with TensorFlow
 # 2.21): noise in a stored output, dropped from it.
@@ -222,7 +221,7 @@ def exercise_regions(framework):
             text,
             re.MULTILINE | re.DOTALL,
         )
-        indent, body = region.group(1), MARKER.sub("", region.group(2))
+        indent, body = region.group(1), MARKER_LINE.sub("", region.group(2))
         hint = textwrap.fill(
             HINTS[(framework, name)],
             width=84 - len(indent),
@@ -277,10 +276,10 @@ def notebook_section(framework, section):
     path = CODE_DIR / f"{framework}_mlp.py"
     source = section_source(path, section)
     if section == "setup":
-        settings = "".join(SETTING.findall(source))
-        if not settings:
+        setting_lines = "".join(SETTING.findall(source))
+        if not setting_lines:
             raise SystemExit(f"{path.name}: expected settings in its setup")
-        source = source.replace(settings, SETTINGS_MOVED)
+        source = source.replace(setting_lines, SETTINGS_MOVED)
     if section == "options":
         if source.count(READ_OPTIONS) != 1:
             raise SystemExit(f"{path.name}: expected one {READ_OPTIONS!r}")

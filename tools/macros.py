@@ -373,7 +373,7 @@ def define_env(env):
     def earlier_code(section):
         """A collapsed block with the programs' sections before `section`,
         one tab per framework, so the code of any one page runs on its own."""
-        order = program_sections()
+        order = env.variables["program_sections"]
         sections = order[: order.index(section)]
         tabs = []
         for framework, label in FRAMEWORKS.items():
