@@ -10,10 +10,10 @@ export MNIST_DIR
 export NO_MKDOCS_2_WARNING := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help serve build test test-fast chromium artifacts seeds exercises bench parity notebook stale export scale lint format clean
+.PHONY: help serve build test test-fast chromium parity stale lint format clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 # A stamp file per virtualenv: reinstall only when a requirements file changes.
 $(DOCS_VENV)/.installed: requirements-docs.txt
@@ -53,43 +53,16 @@ test: $(VENV)/.installed $(BROWSER_TESTS)/node_modules/.installed chromium ## in
 test-fast: $(VENV)/.installed ## the test suite without the slow tests
 	$(BIN)/python -m pytest -m "not slow"
 
-artifacts: $(VENV)/.installed ## retrain both models, regenerate docs/generated/, the seed study, the exercises' results and the notebooks
-	$(BIN)/python -m tools.retrain
-	$(MAKE) seeds exercises
-	$(MAKE) notebook
-
-seeds: $(VENV)/.installed ## train both models with several seeds; the seed study in docs/seeds/
-	$(BIN)/python -m tools.seed_study
-
-exercises: $(VENV)/.installed ## run every solution of the Exercises page; results in docs/exercises/
-	$(BIN)/python -m tools.exercises
-
-bench: $(VENV)/.installed ## benchmark Keras (three backends), PyTorch and their input pipelines; results in docs/benchmark/
-	$(BIN)/python -m tools.benchmark
-	$(BIN)/python -m tools.pipeline_benchmark
-
 parity: $(VENV)/.installed ## train Keras and PyTorch step by step from the same weights; results in runs/parity.json
 	$(BIN)/python code/parity.py
-
-notebook: $(VENV)/.installed ## assemble the notebooks from the programs and execute the solution
-	$(BIN)/python -m tools.build_notebooks
 
 stale: ## list the committed results whose code changed since, with the target that remakes each
 	$(PYTHON) -m tools.fingerprint
 
-# The trained models that `make export` starts from, retrained only when the
-# code that makes them changed.
-runs/keras/mlp.keras: code/keras_mlp.py code/mnist_data.py code/run_record.py | $(VENV)/.installed
-	KERAS_BACKEND=tensorflow $(BIN)/python code/keras_mlp.py --quiet --output-dir runs/keras
-
-runs/pytorch/mlp.pt: code/pytorch_mlp.py code/mnist_data.py code/run_record.py | $(VENV)/.installed
-	$(BIN)/python code/pytorch_mlp.py --quiet --output-dir runs/pytorch
-
-export: $(VENV)/.installed runs/keras/mlp.keras runs/pytorch/mlp.pt ## save both models in six deployable forms, reload and time each; results in docs/deployment/
-	$(BIN)/python -m tools.deployment
-
-scale: $(VENV)/.installed ## train on 1 and 2 workers (torchrun DDP, tf.distribute) over loopback; results in docs/scaling/ (EPOCHS=n to shorten)
-	$(BIN)/python -m tools.scaling $(if $(EPOCHS),--epochs $(EPOCHS))
+# The result sets' targets (artifacts, seeds, exercises, notebook, bench,
+# export, scale) and the trained models that export starts from: written
+# from their declaration in tools/results.py.
+include results.mk
 
 LINTERS := .github/linters
 

@@ -202,7 +202,9 @@ def py_dataset(x, y, batch_size=BATCH_SIZE):
 # --8<-- [start:keras_fit_pipeline]
 def fit_on_pipeline(model, batches):
     """fit takes the batches, labels included, from a pipeline: no y, no
-    batch_size. shuffle=False: the pipeline shuffles (fit would only warn)."""
+    batch_size. shuffle=False: the pipeline shuffles. With shuffle=True, fit
+    would warn and ignore it for a tf.data pipeline, a DataLoader or a
+    generator, and put a finite PyDataset's batches in a new order."""
     return model.fit(batches, epochs=1, shuffle=False, verbose=0)
 
 

@@ -14,6 +14,7 @@ import keras
 from mnist_data import MnistError, load_mnist
 from run_record import read_options, save_run
 
+# --8<-- [start:settings]
 HIDDEN_UNITS = 512  # width of the one hidden layer
 EPOCHS = 20  # passes over the training set
 BATCH_SIZE = 128  # images per training step (one gradient update)
@@ -22,6 +23,7 @@ OPTIMIZER = "adam"  # Adam adapts the step per weight; "sgd" does not
 VALIDATION_SIZE = 6000  # the last 10% of the training set, held out
 TRAIN_SIZE = 54000  # the other 90%; fewer trains faster, and worse
 SEED = 0  # one seed for weights and shuffling: same run, same numbers
+# --8<-- [end:settings]
 # --8<-- [end:setup]
 
 # --8<-- [start:options]
@@ -43,10 +45,12 @@ print(f"loaded: x_train {x_train.shape} {x_train.dtype}")
 # float32, not NumPy's default float64: it is what the layers compute in.
 x_train = x_train.reshape(-1, 784).astype("float32") / 255
 x_test = x_test.reshape(-1, 784).astype("float32") / 255
+# --8<-- [start:split]
 held_out = args.validation_size  # the last images, for validation
 x_train, x_val = x_train[:-held_out], x_train[-held_out:]
 y_train, y_val = y_train[:-held_out], y_train[-held_out:]
 x_train, y_train = x_train[: args.train_size], y_train[: args.train_size]
+# --8<-- [end:split]
 # Keras takes NumPy arrays as they are: integer labels, no one-hot encoding.
 print(f"inputs: x_train {x_train.shape} {x_train.dtype}, y {y_train.dtype}")
 print(f"split: {len(x_train)} train, {len(x_val)} val, {len(x_test)} test")
@@ -99,9 +103,11 @@ class EpochTimer(keras.callbacks.Callback):
 epoch_seconds = []
 # Model selection on the validation split: keep the weights of the epoch
 # with the lowest validation loss. patience=epochs: never stop early.
+# --8<-- [start:selection]
 keep_best = keras.callbacks.EarlyStopping(
     monitor="val_loss", patience=args.epochs, restore_best_weights=True
 )
+# --8<-- [end:selection]
 # --8<-- [start:exercise_training]
 history = model.fit(
     x_train,

@@ -58,7 +58,7 @@ for layer in (model.hidden, model.output):
     nn.init.zeros_(layer.bias)
 # --8<-- [end:glorot]
 
-# 3.3, before the epoch loop:
+# 3.3, before the training section:
 # --8<-- [start:early_stopping_setup]
 patience = 3  # epochs without a lower validation loss before stopping
 # --8<-- [end:early_stopping_setup]
@@ -84,7 +84,7 @@ for epoch in range(1, args.epochs + 1):  # the program's epoch loop
 # --8<-- [start:per_digit]
 import numpy as np
 
-labels = np.asarray(y_test)
+labels = y_test.cpu().numpy()  # from the device, as NumPy needs
 per_digit = [
     (predicted_labels[labels == digit] == digit).mean() for digit in range(10)
 ]

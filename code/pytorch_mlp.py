@@ -17,6 +17,7 @@ from tqdm import tqdm
 from mnist_data import MnistError, load_mnist
 from run_record import read_options, save_run
 
+# --8<-- [start:settings]
 HIDDEN_UNITS = 512  # width of the one hidden layer
 EPOCHS = 20  # passes over the training set
 BATCH_SIZE = 128  # images per training step (one gradient update)
@@ -25,6 +26,7 @@ OPTIMIZER = "adam"  # Adam adapts the step per weight; "sgd" does not
 VALIDATION_SIZE = 6000  # the last 10% of the training set, held out
 TRAIN_SIZE = 54000  # the other 90%; fewer trains faster, and worse
 SEED = 0  # one seed for weights and shuffling: same run, same numbers
+# --8<-- [end:settings]
 # --8<-- [end:setup]
 
 # --8<-- [start:options]
@@ -59,18 +61,22 @@ print(f"loaded: x_train {x_train.shape} {x_train.dtype}")
 # float32, not NumPy's default float64: it is what the layers compute in.
 x_train = x_train.reshape(-1, 784).astype("float32") / 255
 x_test = x_test.reshape(-1, 784).astype("float32") / 255
+# --8<-- [start:split]
 held_out = args.validation_size  # the last images, for validation
 x_train, x_val = x_train[:-held_out], x_train[-held_out:]
 y_train, y_val = y_train[:-held_out], y_train[-held_out:]
 x_train, y_train = x_train[: args.train_size], y_train[: args.train_size]
+# --8<-- [end:split]
 # Tensors made once from whole arrays (sharing NumPy's memory), moved to the
 # device once; .long(): int64 labels, PyTorch's usual type for classes.
 x_train, x_val, x_test = (
     torch.from_numpy(x).to(device) for x in (x_train, x_val, x_test)
 )
+# --8<-- [start:labels]
 y_train, y_val, y_test = (
     torch.from_numpy(y).long().to(device) for y in (y_train, y_val, y_test)
 )
+# --8<-- [end:labels]
 print(f"inputs: x_train {x_train.shape} {x_train.dtype}, y {y_train.dtype}")
 print(f"split: {len(x_train)} train, {len(x_val)} val, {len(x_test)} test")
 # --8<-- [end:data]
@@ -162,8 +168,10 @@ for epoch in range(1, args.epochs + 1):
     figures = (accuracy, loss, val_accuracy, val_loss)
     for key, value in zip(history, figures, strict=True):
         history[key].append(value)
+    # --8<-- [start:epoch_log]
     log = [f"{key}: {values[-1]:.4f}" for key, values in history.items()]
     print(f"Epoch {epoch}/{args.epochs} - {seconds:.1f}s - " + " - ".join(log))
+    # --8<-- [end:epoch_log]
 
 # load_state_dict returns the keys it missed or did not expect: none here.
 result = model.load_state_dict(best_weights)

@@ -51,9 +51,12 @@ def read_options(settings, choices=None, arguments=None, **options):
     The command line is read only when `settings` has a `__file__`, as a
     script's globals have: a notebook or Python's prompt has no command line
     of its own (a notebook's holds the kernel's options), so there the
-    settings apply as they are. `arguments`, if given, is read instead."""
+    settings apply as they are, with the options in a list OPTIONS, if the
+    settings define one (the course's notebook does). `arguments`, if given,
+    is read instead."""
     if arguments is None:
-        arguments = sys.argv[1:] if "__file__" in settings else []
+        script = "__file__" in settings
+        arguments = sys.argv[1:] if script else settings.get("OPTIONS", [])
     given = {
         name.lower(): value
         for name, value in settings.items()

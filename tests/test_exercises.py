@@ -14,7 +14,7 @@ import re
 import pytest
 
 from conftest import CODE_DIR, DOCS_DIR, FRAMEWORKS
-from tools import exercises
+from tools import exercises, sections
 
 PAGE = DOCS_DIR / "exercises.md"
 QUICK = ("--epochs", "1", "--train-size", "512", "--hidden-units", "16")
@@ -23,43 +23,23 @@ QUICK = ("--epochs", "1", "--train-size", "512", "--hidden-units", "16")
 SOLUTIONS = {
     "1.1 keras": ("keras", (exercises.STANDARDISE,), False),
     "1.1 pytorch": ("pytorch", (exercises.STANDARDISE,), False),
-    "1.2 uint8": (
-        "pytorch",
-        (exercises.Change("no_long", "replace", exercises.PYTORCH_LABELS),),
-        False,
-    ),
-    "1.2 int32": (
-        "pytorch",
-        (exercises.Change("int32_labels", "replace", exercises.PYTORCH_LABELS),),
-        True,
-    ),
-    "2.2 keras": ("keras", (exercises.TWO_LAYERS["keras"],), False),
-    "2.2 pytorch": ("pytorch", (exercises.TWO_LAYERS["pytorch"],), False),
-    "2.3 pytorch": (
-        "pytorch",
-        (exercises.Change("glorot", "after", "model = MLP(args.hidden_units)"),),
-        False,
-    ),
-    "3.2 pytorch": (
-        "pytorch",
-        (exercises.Change("no_zero_grad", "replace", exercises.PYTORCH_STEP),),
-        False,
-    ),
+    "1.2 uint8": ("pytorch", (exercises.NO_LONG,), False),
+    "1.2 int32": ("pytorch", (exercises.INT32_LABELS,), True),
+    "2.2 keras": ("keras", (exercises.TWO_LAYERS,), False),
+    "2.2 pytorch": ("pytorch", (exercises.TWO_LAYERS,), False),
+    "2.3 pytorch": ("pytorch", (exercises.GLOROT,), False),
+    "3.2 pytorch": ("pytorch", (exercises.NO_ZERO_GRAD,), False),
     "3.3 keras": ("keras", exercises.EARLY_STOPPING["keras"], False),
     "3.3 pytorch": ("pytorch", exercises.EARLY_STOPPING["pytorch"], False),
     "4.1 keras": ("keras", (exercises.PER_DIGIT,), False),
     "4.1 pytorch": ("pytorch", (exercises.PER_DIGIT,), False),
-    "4.2 keras": (
-        "keras",
-        (exercises.Change("manual_evaluate", "after", exercises.AFTER_EVALUATE),),
-        False,
-    ),
+    "4.2 keras": ("keras", (exercises.MANUAL_EVALUATE,), False),
 }
 
 
 def section_names(framework):
     text = (CODE_DIR / f"{framework}_exercises.py").read_text(encoding="utf-8")
-    return set(re.findall(r"# --8<-- \[start:(\w+)\]", text))
+    return set(sections.parse(text))
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
@@ -69,7 +49,7 @@ def test_every_solution_is_on_the_page_and_run_by_the_tool(framework):
     for name in section_names(framework):
         assert f'--8<-- "code/{framework}_exercises.py:{name}"' in page, name
         applied = {
-            change.section
+            change.solution
             for solution_framework, changes, _ in SOLUTIONS.values()
             if solution_framework == framework
             for change in changes

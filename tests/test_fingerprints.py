@@ -1,11 +1,12 @@
 """Every set of committed results was made from the files it declares
-(tools/fingerprint.py), and the check that says so works.
+(tools/results.py), and the check that says so (tools/fingerprint.py) works.
 
 A result set lists the files its results depend on; the step that makes it
 writes their SHA-256 into fingerprint.json. Here: the committed fingerprints
-match the files; the check notices an edited, added or dropped input; and no
-file that a step runs is left out of its set, so a new tool or lesson file
-cannot be forgotten.
+match the files; the check notices an edited, added or dropped input; the
+Makefile's rules are the declaration's; and each set declares exactly the
+files its commands import and start, so a new tool or lesson file cannot be
+forgotten.
 """
 
 import ast
@@ -17,21 +18,21 @@ import shutil
 import pytest
 
 from conftest import PROJECT_DIR, run_tool
-from tools import course, fingerprint
+from tools import course, fingerprint, results
 
-RESULT_SETS = fingerprint.RESULT_SETS
+RESULT_SETS = results.RESULT_SETS
 DECLARED = sorted({name for result in RESULT_SETS.values() for name in result.files})
 # Tools that are an input of no result set, and why.
 NOT_AN_INPUT = {
     # It writes and checks the stamps; a change to it shows as every file
     # changed, or fails the tests below.
     "tools/fingerprint.py": "the fingerprint mechanism itself",
-    "tools/macros.py": "the pages read the results through it; it makes none",
+    "tools/results.py": "the declaration of the result sets; the tests below "
+    "check it against the code",
     "tools/site_hooks.py": "adjusts the site build; it makes no results",
-    "tools/build_notebooks.py": "makes docs/notebooks/, which test_notebooks "
-    "compares with a fresh assembly",
-    "tools/notebook_checks.py": "copied into the notebooks by build_notebooks",
 }
+# The declaration and the mechanism: every step imports them.
+MECHANISM = {"tools/fingerprint.py", "tools/results.py"}
 
 
 def stale_line(result_set):
@@ -79,7 +80,7 @@ def project_copy(tmp_path, monkeypatch):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(PROJECT_DIR / name, tmp_path / name)
     monkeypatch.setattr(fingerprint, "PROJECT_DIR", tmp_path)
-    monkeypatch.setattr(fingerprint, "DOCS_DIR", tmp_path / "docs")
+    monkeypatch.setattr(results, "DOCS_DIR", tmp_path / "docs")
     for result_set in RESULT_SETS.values():
         result_set.path.mkdir(parents=True)
         fingerprint.write(result_set)
@@ -143,53 +144,45 @@ def test_a_missing_fingerprint_is_stale(project_copy):
         assert f"run `make {target}`" in stale_line(result_set)
 
 
-# What each step runs, read from the Makefile and the sources: every file it
-# runs must be declared in its set, and nothing else.
+def test_the_makefile_rules_are_the_declarations():
+    makefile = (PROJECT_DIR / "Makefile").read_text()
+    assert "\ninclude results.mk\n" in makefile
+    assert results.MAKEFILE_PART.read_text() == results.makefile_part(), (
+        "results.mk does not match tools/results.py: run `python -m tools.results`"
+    )
 
 
-def make_rules():
-    """Each Makefile rule: target -> (prerequisites, recipe lines)."""
-    rules, targets = {}, []
-    for line in (PROJECT_DIR / "Makefile").read_text().splitlines():
-        if line.startswith("\t"):
-            for target in targets:
-                rules[target][1].append(line.strip())
-            continue
-        # "target: prerequisites ## help", not "NAME := value".
-        rule = re.match(r"^([^\s#][^:=]*):(?!=)([^#]*)", line)
-        targets = rule.group(1).split() if rule else []
-        for target in targets:
-            rules[target] = (rule.group(2).replace("|", " ").split(), [])
-    return rules
+# What each step runs, read from its declared commands and the sources: every
+# file it runs must be declared in its set, and nothing else.
 
 
-def started_by_target(target, rules):
-    """The tools and lesson programs a target's recipe starts, and those of
-    the files it needs first (the trained models `make export` starts from);
-    not another target's step started with $(MAKE), which makes results of
-    its own."""
-    prerequisites, recipe = rules[target]
+def started_by_commands(result_set):
+    """The tools and lesson programs a set's commands start, and the programs
+    that train the models it needs first (the trained models `make export`
+    starts from); not the targets it runs after (`then`), which make results
+    of their own."""
     files = set()
-    for line in recipe:
-        if "$(MAKE)" in line:
-            continue
-        files |= {f"tools/{name}.py" for name in re.findall(r"-m tools\.(\w+)", line)}
-        files |= set(re.findall(r"\bcode/\w+\.py\b", line))
-    for prerequisite in prerequisites:
-        if prerequisite in rules:
-            files |= started_by_target(prerequisite, rules)
+    for command in result_set.commands:
+        files |= {
+            f"tools/{name}.py" for name in re.findall(r"-m tools\.(\w+)", command)
+        }
+        files |= set(re.findall(r"\bcode/\w+\.py\b", command))
+    for model in result_set.needs:
+        framework, _ = results.TRAINED_MODELS[model]
+        files |= {f"code/{framework}_mlp.py"}
     return files
 
 
 def project_file(module):
-    """The file of a project module by its import name, or None."""
+    """The file of a project module by its import name, or None; a plain name
+    is a lesson module of code/, or else a tool's file."""
     if module == "tools":
-        path = "tools/__init__.py"
+        candidates = ["tools/__init__.py"]
     elif module.startswith("tools."):
-        path = f"tools/{module.split('.')[1]}.py"
+        candidates = [f"tools/{module.split('.')[1]}.py"]
     else:
-        path = f"code/{module}.py"
-    return path if (PROJECT_DIR / path).is_file() else None
+        candidates = [f"code/{module}.py", f"tools/{module}.py"]
+    return next((path for path in candidates if (PROJECT_DIR / path).is_file()), None)
 
 
 def named_files(text):
@@ -216,7 +209,8 @@ def runs(path):
             modules += [f"{node.module}.{alias.name}" for alias in node.names]
             # The course's settings are read from the two programs' source:
             # a step that uses them depends on the programs.
-            if node.module == "tools.course" and {"settings", "training_images"} & {
+            reading = {"settings", "training_images", "program_sections"}
+            if node.module == "tools.course" and reading & {
                 alias.name for alias in node.names
             }:
                 found |= {f"code/{p.name}" for p in course.PROGRAMS.values()}
@@ -245,15 +239,14 @@ def strings(node):
 
 def run_by_step(target):
     """Every project file that `make TARGET` runs, transitively, except the
-    fingerprint mechanism (which stamps the results, see NOT_AN_INPUT)."""
-    mechanism = {"tools/fingerprint.py"}
-    to_visit = started_by_target(target, make_rules())
+    declaration and the fingerprint mechanism (see NOT_AN_INPUT)."""
+    to_visit = started_by_commands(RESULT_SETS[target])
     assert to_visit, f"`make {target}` starts no tool or program"
     seen = set()
     while to_visit:
         path = to_visit.pop()
         seen.add(path)
-        to_visit |= runs(path) - seen - mechanism
+        to_visit |= runs(path) - seen - MECHANISM
     return seen
 
 
@@ -278,7 +271,7 @@ def test_every_file_a_step_runs_is_declared(target):
     undeclared = run_by_step(target) - set(RESULT_SETS[target].files)
     assert not undeclared, (
         f"`make {target}` runs {sorted(undeclared)}, which docs/"
-        f"{RESULT_SETS[target].folder}/ does not declare in tools/fingerprint.py"
+        f"{RESULT_SETS[target].folder}/ does not declare in tools/results.py"
     )
 
 
@@ -294,5 +287,5 @@ def test_every_declared_file_is_run_by_the_step(target):
 def test_every_tool_is_an_input_or_says_why_not():
     tools = {f"tools/{path.name}" for path in (PROJECT_DIR / "tools").glob("*.py")}
     forgotten = tools - set(DECLARED) - set(NOT_AN_INPUT)
-    assert not forgotten, f"in no result set of tools/fingerprint.py: {forgotten}"
+    assert not forgotten, f"in no result set of tools/results.py: {forgotten}"
     assert set(NOT_AN_INPUT) <= tools - set(DECLARED)

@@ -9,32 +9,28 @@ import sys
 import pytest
 
 import run_record
-from conftest import CODE_DIR, FRAMEWORKS, PROJECT_DIR, QUICK_RUN, run_program
-from tools import course
+from conftest import FRAMEWORKS, PROJECT_DIR, QUICK_RUN, run_program
+from tools import course, sections
 
 PROGRAMS = course.PROGRAMS
 SETTINGS = course.settings()
-# A page includes a section as "code/FILE.py:SECTION" (pymdownx.snippets).
-SECTION_INCLUDE = re.compile(r"""--8<-- ["']code/([a-z_]+\.py):([a-z_]+)["']""")
 # ... or through the earlier_code macro: {{ earlier_code("setup", "data") }}.
 EARLIER_CODE = re.compile(r"earlier_code\(([^)]*)\)")
 EXPECTED_SECTIONS = ["setup", "options", "data", "model", "train", "evaluate"]
 EXPECTED_SECTIONS += ["predict", "save"]
 
 
-def sections(path, nested=False):
-    """Top-level section names in order (course.top_sections, which checks
-    that every start has its end, in order), or with nested=True the sections
-    inside them, which mark the exercise blanks."""
-    text = path.read_text()
-    top = course.top_sections(text)
-    every = [name for kind, name in course.MARKER.findall(text) if kind == "start"]
-    return [name for name in every if name not in top] if nested else top
+def program_sections(path, nested=False):
+    """Top-level section names in order (tools.sections checks that every
+    start has its end, in order), or with nested=True the sections inside
+    them: the exercise blanks and the exercises' anchors."""
+    found = sections.parse(path.read_text())
+    return [name for name, found in found.items() if (found.depth > 0) == nested]
 
 
 def test_both_programs_have_the_same_sections_in_the_same_order():
-    assert sections(PROGRAMS["keras"]) == EXPECTED_SECTIONS
-    assert sections(PROGRAMS["pytorch"]) == EXPECTED_SECTIONS
+    assert program_sections(PROGRAMS["keras"]) == EXPECTED_SECTIONS
+    assert program_sections(PROGRAMS["pytorch"]) == EXPECTED_SECTIONS
 
 
 def test_both_programs_mark_the_same_exercise_blanks():
@@ -45,7 +41,11 @@ def test_both_programs_mark_the_same_exercise_blanks():
         "exercise_evaluate",
     }
     for program in PROGRAMS.values():
-        blanks = {name for name in sections(program, nested=True) if "exercise" in name}
+        blanks = {
+            name
+            for name in program_sections(program, nested=True)
+            if "exercise" in name
+        }
         assert blanks == expected, program.name
 
 
@@ -53,16 +53,19 @@ def test_every_section_a_page_includes_exists():
     includes = [
         (page, match)
         for page in (PROJECT_DIR / "docs").rglob("*.md")
-        for match in SECTION_INCLUDE.findall(page.read_text())
+        for match in sections.INCLUDE.findall(page.read_text())
+        if match[0].startswith("code/")
     ]
     for page in (PROJECT_DIR / "docs").rglob("*.md"):
         for arguments in EARLIER_CODE.findall(page.read_text()):
             for section in re.findall(r'"([a-z_]+)"', arguments):
-                includes += [(page, (f"{fw}_mlp.py", section)) for fw in FRAMEWORKS]
+                includes += [
+                    (page, (f"code/{fw}_mlp.py", section)) for fw in FRAMEWORKS
+                ]
     assert includes, "no page includes a code section"
     for page, (file_name, section) in includes:
-        path = CODE_DIR / file_name
-        assert section in sections(path) + sections(path, nested=True), (
+        path = PROJECT_DIR / file_name
+        assert section in sections.parse(path.read_text()), (
             f"{page.relative_to(PROJECT_DIR)} includes {file_name}:{section}, "
             "which does not exist"
         )

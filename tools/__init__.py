@@ -3,19 +3,27 @@
 `code/` holds what the pages show and readers run; this package runs that code
 and turns what it produced into the site's results, figures and notebooks.
 Run each tool from the project root as a module, the way the Makefile does
-(`python -m tools.retrain`). The pipeline, one `make` target each:
+(`python -m tools.retrain`). The pipeline, one `make` target per result set,
+each declared once in `results` (what makes it, from which files, where it
+goes), from which the Makefile's rules (results.mk) are written:
 
 - `make artifacts`: `retrain` runs both programs, the pitfalls and the parity
   experiment (each in its own process), `playground_export` and
-  `result_figures`, into docs/generated/; then `build_notebooks`.
-- `make bench`: `benchmark` and `benchmark_figures`, into docs/benchmark/.
+  `result_figures`, into docs/generated/; then seeds, exercises and notebook.
+- `make seeds`: `seed_study`, into docs/seeds/.
+- `make exercises`: `exercises`, into docs/exercises/.
+- `make notebook`: `build_notebooks` (with `notebook_checks`), into
+  docs/notebooks/.
+- `make bench`: `benchmark`, `benchmark_figures` and `pipeline_benchmark`,
+  into docs/benchmark/.
 - `make export`: `deployment` (with `deployment_reload` in child processes),
   into docs/deployment/.
 - `make scale`: `scaling`, into docs/scaling/.
 
 Each result folder carries a fingerprint of the files it was made from
-(`fingerprint`); `course` reads the course's settings from the programs; the
-site's pages read the results through `macros` (mkdocs-macros).
+(`fingerprint`); `course` reads the course's settings from the programs and
+`sections` their marked sections; the site's pages read the results through
+the `macros` package (mkdocs-macros).
 
 MNIST reaches every step one way: the `MNIST_DIR` environment variable (see
 README), read by `code/mnist_data.py`; no tool has a data option of its own.

@@ -49,6 +49,7 @@ from mnist_data import load_mnist
 from run_record import cpu_model, write_atomically
 from tools import CODE_DIR, PROJECT_DIR, fingerprint
 from tools.course import settings, training_images
+from tools.results import RESULT_SETS
 
 # The course's model and training settings, as the two programs define them.
 SETTINGS = settings()
@@ -134,7 +135,7 @@ VARIANTS = {
 # an epoch: Keras on JAX without jit_compile runs every operation on its own.
 TIMED_STEPS = {("keras-jax", "no-jit-compile"): 64}
 
-RESULTS = fingerprint.RESULT_SETS["bench"]
+RESULTS = RESULT_SETS["bench"]
 # The goal of issue 15 for the fastest way to train here, as a multiple of the
 # machine's compute limit; printed at the end of a run.
 GOAL_RATIOS = (2.5, 2.0)

@@ -16,10 +16,13 @@ cells at the end of the set-up), so they run in Jupyter or Colab with nothing
 but the notebook file.
 
 A program and a notebook differ in a few places, changed here and nowhere
-else: the settings move to one Configuration cell, the options come from a
-list instead of a command line, a data error is raised instead of ending the
-process, a training cell starts from fresh weights each time it runs, and each
-part starts by forgetting the names the other part's exercises define.
+else, through the programs' marked sections (tools/sections.py): the
+`settings` section moves to one Configuration cell, which also holds the list
+OPTIONS that read_options reads in place of a command line; an error exit
+becomes an exception, which does not end the kernel; a training cell
+starts from fresh weights each time it runs; and each part starts by
+forgetting the names the other part's exercises define. `make notebook`
+stamps docs/notebooks/ with the fingerprint of the files it was made from.
 """
 
 import argparse
@@ -36,10 +39,12 @@ import yaml
 from nbclient import NotebookClient
 
 from run_record import write_atomically
-from tools import CODE_DIR, DOCS_DIR, PROJECT_DIR
-from tools.course import FRAMEWORKS, MARKER_LINE, section_text, settings
+from tools import CODE_DIR, DOCS_DIR, PROJECT_DIR, fingerprint, sections
+from tools.course import FRAMEWORKS, settings
+from tools.results import RESULT_SETS
 
-NOTEBOOK_DIR = DOCS_DIR / "notebooks"
+RESULTS = RESULT_SETS["notebook"]
+NOTEBOOK_DIR = RESULTS.path
 GENERATED_DIR = DOCS_DIR / "generated"
 SOLUTION = NOTEBOOK_DIR / "keras-vs-pytorch.ipynb"
 EXERCISES = NOTEBOOK_DIR / "keras-vs-pytorch-exercises.ipynb"
@@ -87,22 +92,16 @@ SECTIONS = {
 }
 # Fewer epochs than the full retrain, so that the whole notebook runs quickly.
 NOTEBOOK_EPOCHS = 5
-# A notebook has no command line: the programs' read_options then keeps the
-# settings, defined in the Configuration cell; the other options (--quiet)
-# come from a list there.
-READ_OPTIONS = "globals(), choices,"
-NOTEBOOK_READ_OPTIONS = "globals(), choices, OPTIONS,"
-SETTING = re.compile(r"^[A-Z_]+ = .*\n", re.MULTILINE)
+# The notebook's settings are the programs' `settings` section, in the
+# Configuration cell; the programs' setup says where they went instead.
 SETTINGS_MOVED = (
     "# The settings (HIDDEN_UNITS, EPOCHS, ...) are in the Configuration cell at\n"
     "# the top: edit them there, then run this part again.\n"
 )
-# The programs end with an exit status on a data error; a notebook kernel must
-# not exit: the error is shown as the exception it is.
-SYS_EXIT = 'sys.exit(f"error: {error}")'
-NOTEBOOK_RAISE = (
-    "raise error  # a notebook shows the error rather than ending its kernel"
-)
+# The programs end with an exit status on an error a user can fix (missing
+# data, a device that is not there); in a notebook, which must not end its
+# kernel, the same message is shown as an exception.
+PROGRAM_EXIT, NOTEBOOK_ERROR = "sys.exit(", "raise RuntimeError("
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 # TensorFlow's C++ start-up messages, printed on stderr (twice per process)
 # whatever TF_CPP_MIN_LOG_LEVEL or GLOG_minloglevel say (tried with TensorFlow
@@ -203,41 +202,28 @@ except ImportError:
     pass  # no PyTorch installed: the Keras part runs on its own"""
 
 
-def section_source(path, name):
-    """A named section of a program, without any marker lines."""
-    text = section_text(path.read_text(), name)
-    if text is None:
-        raise SystemExit(f"{path.name} has no section {name!r}")
-    return text
+def program_source(framework):
+    """A program's source, with its settings moved to the Configuration cell."""
+    source = (CODE_DIR / f"{framework}_mlp.py").read_text(encoding="utf-8")
+    return sections.change(source, "settings", SETTINGS_MOVED)
 
 
 def exercise_regions(framework):
-    """Each exercise_* region of a program: name -> (its code, its TODO blank)."""
-    text = (CODE_DIR / f"{framework}_mlp.py").read_text()
+    """Each exercise_* section of a program: name -> (its code, its TODO blank)."""
+    source = program_source(framework)
     regions = {}
-    for name in re.findall(r"\[start:(exercise_[a-z_]+)\]", text):
-        region = re.search(
-            rf"^( *)# --8<-- \[start:{name}\]\n(.*?)^ *# --8<-- \[end:{name}\]\n",
-            text,
-            re.MULTILINE | re.DOTALL,
-        )
-        indent, body = region.group(1), MARKER_LINE.sub("", region.group(2))
+    for name, section in sections.parse(source).items():
+        if not name.startswith("exercise_"):
+            continue
         hint = textwrap.fill(
             HINTS[(framework, name)],
-            width=84 - len(indent),
-            initial_indent=f"{indent}# TODO: ",
-            subsequent_indent=f"{indent}#       ",
+            width=84 - len(section.indent),
+            initial_indent=f"{section.indent}# TODO: ",
+            subsequent_indent=f"{section.indent}#       ",
         )
-        regions[name] = (body.rstrip("\n"), f"{hint}\n{indent}...")
+        body = sections.text(source, name)
+        regions[name] = (body, f"{hint}\n{section.indent}...")
     return regions
-
-
-def blank_exercises(framework, source):
-    """Replace each exercise region found in `source` by its TODO blank."""
-    for body, blank in exercise_regions(framework).values():
-        if body.strip("\n") in source:
-            source = source.replace(body, blank)
-    return source
 
 
 def exercise_names():
@@ -258,36 +244,26 @@ def exercise_names():
 
 
 def settings_source():
-    """The programs' settings block, with the notebook's number of epochs."""
-    setup = section_source(CODE_DIR / "keras_mlp.py", "setup")
-    lines = SETTING.findall(setup)
+    """The programs' settings section, with the notebook's number of epochs."""
+    lines = sections.read(CODE_DIR / "keras_mlp.py", "settings").splitlines()
     epochs = [i for i, line in enumerate(lines) if line.startswith("EPOCHS = ")]
     if len(epochs) != 1:
         raise SystemExit("code/keras_mlp.py: expected one setting EPOCHS")
     lines[epochs[0]] = (
         f"EPOCHS = {NOTEBOOK_EPOCHS}  # the programs train for "
-        f"{settings()['EPOCHS']}: fewer here, to run quickly\n"
+        f"{settings()['EPOCHS']}: fewer here, to run quickly"
     )
-    return "".join(lines)
+    return "\n".join(lines) + "\n"
 
 
-def notebook_section(framework, section):
-    """A program's section as the notebook runs it (see the module docstring)."""
-    path = CODE_DIR / f"{framework}_mlp.py"
-    source = section_source(path, section)
-    if section == "setup":
-        setting_lines = "".join(SETTING.findall(source))
-        if not setting_lines:
-            raise SystemExit(f"{path.name}: expected settings in its setup")
-        source = source.replace(setting_lines, SETTINGS_MOVED)
-    if section == "options":
-        if source.count(READ_OPTIONS) != 1:
-            raise SystemExit(f"{path.name}: expected one {READ_OPTIONS!r}")
-        source = source.replace(READ_OPTIONS, NOTEBOOK_READ_OPTIONS)
-    source = source.replace(SYS_EXIT, NOTEBOOK_RAISE)
-    # The programs' other error exits (a device that is not there) become an
-    # exception the notebook shows, like the data error.
-    source = source.replace("sys.exit(", "raise ValueError(")
+def notebook_section(framework, section, exercises=False):
+    """A program's section as the notebook runs it (see the module docstring):
+    in the exercise edition, each exercise_* section is its TODO blank."""
+    source = program_source(framework)
+    if exercises:
+        for name, (_, blank) in exercise_regions(framework).items():
+            source = sections.change(source, name, blank)
+    source = sections.text(source, section).replace(PROGRAM_EXIT, NOTEBOOK_ERROR)
     if section == "train":
         source = textwrap.dedent(FRESH_WEIGHTS[framework]) + "\n" + source
     return source
@@ -550,9 +526,7 @@ def part_cells(part, framework, label, exercises):
         ),
     ]
     for section, (heading, page) in SECTIONS.items():
-        source = notebook_section(framework, section)
-        if exercises:
-            source = blank_exercises(framework, source)
+        source = notebook_section(framework, section, exercises)
         cells.append(
             markdown(
                 f"### {label}: {heading}\n\n"
@@ -671,6 +645,7 @@ def main():
     solution.cells[0].source = assemble(results=results).cells[0].source
     write(solution, SOLUTION)
     write(assemble(exercises=True, results=results), EXERCISES)
+    fingerprint.write(RESULTS)
     print(f"notebook: wrote {SOLUTION.name} and {EXERCISES.name} in {NOTEBOOK_DIR}")
 
 

@@ -8,9 +8,8 @@ instead of restating them. Display names are stated here, once.
 
 import ast
 import os
-import re
 
-from tools import CODE_DIR
+from tools import CODE_DIR, sections
 
 # Each framework's name as the pages, figures and notebooks print it.
 FRAMEWORKS = {"keras": "Keras", "pytorch": "PyTorch"}
@@ -89,30 +88,10 @@ def training_images():
     return MNIST_TRAINING_IMAGES - settings()["VALIDATION_SIZE"]
 
 
-# A section marker line, at any indentation (sections nest).
-MARKER = re.compile(r"^[ \t]*# --8<-- \[(start|end):([a-z_]+)\]$", re.MULTILINE)
-
-
-def top_sections(source):
-    """The names of the sections of `source` that no other section holds, in
-    order; a start without its end, or an end out of order, is an error."""
-    top, open_sections = [], []
-    for kind, name in MARKER.findall(source):
-        if kind == "start":
-            if not open_sections:
-                top.append(name)
-            open_sections.append(name)
-        elif not open_sections or open_sections.pop() != name:
-            raise ValueError(f"section {name!r} ends out of order")
-    if open_sections:
-        raise ValueError(f"sections {open_sections} never end")
-    return top
-
-
 def program_sections():
     """The two programs' top-level sections, in order (they must agree)."""
     found = {
-        framework: top_sections(path.read_text(encoding="utf-8"))
+        framework: sections.top_level(path.read_text(encoding="utf-8"))
         for framework, path in PROGRAMS.items()
     }
     if found["keras"] != found["pytorch"]:
@@ -121,19 +100,3 @@ def program_sections():
             f"{found['keras']} and {found['pytorch']}"
         )
     return found["keras"]
-
-
-# Any section marker line, at any indentation (sections nest).
-MARKER_LINE = re.compile(r"^[ \t]*# --8<-- \[(?:start|end):[a-z_]+\]\n", re.MULTILINE)
-
-
-def section_text(source, name):
-    """The lines of section `name` of a program's source (pymdownx.snippets'
-    markers, at any indentation), without the marker lines of the sections
-    inside it, and without the blank lines around it; None if there is none."""
-    found = re.search(
-        rf"^[ \t]*# --8<-- \[start:{name}\]\n(.*?)^[ \t]*# --8<-- \[end:{name}\]",
-        source,
-        re.DOTALL | re.MULTILINE,
-    )
-    return MARKER_LINE.sub("", found.group(1)).strip("\n") if found else None

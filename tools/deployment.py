@@ -26,8 +26,9 @@ from run_record import cpu_model, library_versions, write_atomically
 from tools import CODE_DIR, fingerprint
 from tools.course import FRAMEWORKS
 from tools.deployment_reload import FORMATS, LATENCY_CALLS, TEST_SET_CALLS
+from tools.results import RESULT_SETS
 
-RESULTS = fingerprint.RESULT_SETS["export"]
+RESULTS = RESULT_SETS["export"]
 TOLERANCE = 1e-5  # largest difference allowed between saved and reloaded probabilities
 TIME_LIMIT = 600  # seconds for any one step: a hung exporter must not hang CI
 LIBRARIES = ("keras", "tensorflow-cpu", "tensorflow", "tf2onnx", "torch")

@@ -1,117 +1,24 @@
-"""Which files each set of committed results was made from, and whether they changed.
+"""Whether each set of committed results still matches the files it was made from.
 
-Every result folder under docs/ is made by one `make` target from a known set of
-files. The step that makes it writes `fingerprint.json` beside its results: the
-SHA-256 of each of those files. `python -m tools.fingerprint` (and a test) lists
-the result sets whose files changed since, with the target that regenerates
-them. A fingerprint is only ever written by rerunning that target.
+Every result folder under docs/ is made by one `make` target from the files
+that tools/results.py declares. The step that makes it writes
+`fingerprint.json` beside its results: the SHA-256 of each of those files.
+`python -m tools.fingerprint` (`make stale`, and a test) lists the result sets
+whose files changed since, with the target that regenerates them. A
+fingerprint is only ever written by rerunning that target.
 """
 
 import hashlib
 import json
+import shutil
 import sys
-from dataclasses import dataclass
+import tempfile
+from pathlib import Path
 
-from tools import DOCS_DIR, PROJECT_DIR
+from tools import PROJECT_DIR
+from tools.results import RESULT_SETS
 
 FILE_NAME = "fingerprint.json"
-
-
-@dataclass(frozen=True)
-class ResultSet:
-    folder: str  # under docs/
-    target: str  # the make target that regenerates it
-    files: tuple  # paths from the project root that its results depend on
-
-    @property
-    def path(self):
-        return DOCS_DIR / self.folder
-
-
-# The lesson's helpers every training run and every tool uses.
-SHARED = ("code/mnist_data.py", "code/run_record.py", "tools/__init__.py")
-# What trains the course's two models (their settings included).
-PROGRAMS = ("code/keras_mlp.py", "code/pytorch_mlp.py", *SHARED)
-
-RESULT_SETS = {
-    result_set.target: result_set
-    for result_set in (
-        ResultSet(
-            "generated",
-            "artifacts",
-            (
-                *PROGRAMS,
-                "code/keras_pitfalls.py",
-                "code/pytorch_pitfalls.py",
-                "code/parity.py",
-                "code/input_pipelines.py",
-                "tools/course.py",
-                "tools/retrain.py",
-                "tools/playground_export.py",
-                "tools/result_figures.py",
-                "tools/figure_style.py",
-            ),
-        ),
-        ResultSet(
-            "seeds",
-            "seeds",
-            (*PROGRAMS, "tools/course.py", "tools/seed_study.py"),
-        ),
-        ResultSet(
-            "exercises",
-            "exercises",
-            (
-                *PROGRAMS,
-                "code/keras_exercises.py",
-                "code/pytorch_exercises.py",
-                "tools/course.py",
-                "tools/exercises.py",
-            ),
-        ),
-        ResultSet(
-            "benchmark",
-            "bench",
-            (
-                *SHARED,
-                "tools/course.py",
-                "tools/benchmark.py",
-                "tools/benchmark_figures.py",
-                "tools/figure_style.py",
-                # The course's settings, which the benchmark reads from them.
-                "code/keras_mlp.py",
-                "code/pytorch_mlp.py",
-                # The input pipelines' costs (pipelines.json).
-                "code/input_pipelines.py",
-                "tools/pipeline_benchmark.py",
-            ),
-        ),
-        ResultSet(
-            "deployment",
-            "export",
-            (
-                # The exports start from the models the two programs trained.
-                *PROGRAMS,
-                "code/keras_export.py",
-                "code/pytorch_export.py",
-                "code/onnx_inference.py",
-                "tools/course.py",
-                "tools/deployment.py",
-                "tools/deployment_reload.py",
-            ),
-        ),
-        ResultSet(
-            "scaling",
-            "scale",
-            (
-                *SHARED,
-                "code/keras_multiworker.py",
-                "code/pytorch_ddp.py",
-                "tools/course.py",
-                "tools/scaling.py",
-            ),
-        ),
-    )
-}
 
 
 def file_hashes(files):
@@ -144,6 +51,22 @@ def write(result_set, folder=None):
 
     folder = folder or result_set.path
     write_atomically(folder / FILE_NAME, stamp(result_set).encode())
+
+
+def write_results(result_set, output_dir, files):
+    """Replace the folder `output_dir` by one holding `files` (name -> data,
+    each written as JSON) and the result set's fingerprint: written beside it
+    first, then swapped in, so that a failure leaves the old folder whole."""
+    output_dir = output_dir.resolve()
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{output_dir.name}-", dir=output_dir.parent)
+    )
+    for name, data in files.items():
+        (staging / name).write_text(json.dumps(data, indent=2) + "\n")
+    write(result_set, staging)
+    shutil.rmtree(output_dir, ignore_errors=True)
+    staging.rename(output_dir)
 
 
 def changes(result_set):

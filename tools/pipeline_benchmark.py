@@ -36,8 +36,9 @@ import input_pipelines as pipelines
 from run_record import cpu_model, library_versions, write_atomically
 from tools import PROJECT_DIR, fingerprint
 from tools.course import training_images
+from tools.results import RESULT_SETS
 
-RESULTS = fingerprint.RESULT_SETS["bench"]
+RESULTS = RESULT_SETS["bench"]
 # One thread by default: what is compared is the pipelines' cost, and on a
 # machine whose cores are busy with other work, a framework's threads waiting
 # for each other made the same epoch vary tenfold here; one thread did not.

@@ -13,6 +13,7 @@ import argparse
 import json
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -256,84 +257,83 @@ def most_confused(matrix):
     return int(true), int(predicted), int(errors[true, predicted])
 
 
-def main():
-    parser = argparse.ArgumentParser(
-        description="Draw the figures of docs/generated/ from saved results.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "results_dir", type=Path, help="folder with keras/, pytorch/ and parity.json"
-    )
-    args = parser.parse_args()
-    try:
-        (x_train, y_train), (x_test, y_test) = load_mnist()
-    except MnistError as error:
-        parser.exit(1, f"error: {error}\n")
-
-    parity = json.loads((args.results_dir / "parity.json").read_text())
-    metrics, predictions, hidden_weights = {}, {}, {}
+def load_runs(results_dir, y_test):
+    """Each framework's saved run: metrics, predictions, hidden weights, and
+    from them the confusion matrix and the test digits it gets wrong."""
+    runs = SimpleNamespace(metrics={}, predictions={}, hidden_weights={})
     for framework in FRAMEWORKS:
-        folder = args.results_dir / framework
-        metrics[framework] = json.loads((folder / "metrics.json").read_text())
-        predictions[framework] = np.load(folder / "test-predictions.npy")
-        hidden_weights[framework] = np.load(folder / "hidden-weights.npy")
-    matrices = {fw: confusion_matrix(y_test, predictions[fw]) for fw in FRAMEWORKS}
-    wrong = {fw: np.flatnonzero(predictions[fw] != y_test) for fw in FRAMEWORKS}
+        folder = results_dir / framework
+        runs.metrics[framework] = json.loads((folder / "metrics.json").read_text())
+        runs.predictions[framework] = np.load(folder / "test-predictions.npy")
+        runs.hidden_weights[framework] = np.load(folder / "hidden-weights.npy")
+    runs.matrices = {
+        fw: confusion_matrix(y_test, runs.predictions[fw]) for fw in FRAMEWORKS
+    }
+    runs.wrong = {
+        fw: np.flatnonzero(runs.predictions[fw] != y_test) for fw in FRAMEWORKS
+    }
+    return runs
 
-    def draw(theme):
-        colors = THEMES[theme]
-        figures = {
-            "sample-digits": plot_digits(
-                x_train[:DIGIT_COUNT],
-                [f"label {y}" for y in y_train[:DIGIT_COUNT]],
-                [colors["text"]] * DIGIT_COUNT,
-                12,
-                theme,
-            ),
-            "training-curves": plot_curves(metrics, theme),
-            "parity": plot_parity(parity, theme),
-        }
-        titles, title_colors = [], []
-        for index in range(DIGIT_COUNT):
-            keras_guess, pytorch_guess = (predictions[fw][index] for fw in FRAMEWORKS)
-            titles.append(f"K {keras_guess} · P {pytorch_guess}")
-            correct = keras_guess == pytorch_guess == y_test[index]
-            title_colors.append(colors["text"] if correct else colors["wrong"])
-        figures["test-predictions"] = plot_digits(
-            x_test[:DIGIT_COUNT], titles, title_colors, 12, theme
+
+def figures_of(theme, runs, parity, mnist):
+    """Every figure of docs/generated/ in one colour scheme."""
+    (x_train, y_train), (x_test, y_test) = mnist
+    predictions, colors = runs.predictions, THEMES[theme]
+    figures = {
+        "sample-digits": plot_digits(
+            x_train[:DIGIT_COUNT],
+            [f"label {y}" for y in y_train[:DIGIT_COUNT]],
+            [colors["text"]] * DIGIT_COUNT,
+            12,
+            theme,
+        ),
+        "training-curves": plot_curves(runs.metrics, theme),
+        "parity": plot_parity(parity, theme),
+    }
+    titles, title_colors = [], []
+    for index in range(DIGIT_COUNT):
+        keras_guess, pytorch_guess = (predictions[fw][index] for fw in FRAMEWORKS)
+        titles.append(f"K {keras_guess} · P {pytorch_guess}")
+        correct = keras_guess == pytorch_guess == y_test[index]
+        title_colors.append(colors["text"] if correct else colors["wrong"])
+    figures["test-predictions"] = plot_digits(
+        x_test[:DIGIT_COUNT], titles, title_colors, 12, theme
+    )
+    for framework, label in FRAMEWORKS.items():
+        figures[f"confusion-{framework}"] = plot_confusion(
+            runs.matrices[framework], label, theme
         )
-        for framework, label in FRAMEWORKS.items():
-            figures[f"confusion-{framework}"] = plot_confusion(
-                matrices[framework], label, theme
-            )
-            shown = wrong[framework][:DIGIT_COUNT]
-            figures[f"misclassified-{framework}"] = plot_digits(
-                x_test[shown],
-                [f"{y_test[i]} → {predictions[framework][i]}" for i in shown],
-                [colors["wrong"]] * len(shown),
-                12,
-                theme,
-            )
-            figures[f"hidden-weights-{framework}"] = plot_hidden_weights(
-                hidden_weights[framework], label, theme
-            )
-        return figures
+        shown = runs.wrong[framework][:DIGIT_COUNT]
+        figures[f"misclassified-{framework}"] = plot_digits(
+            x_test[shown],
+            [f"{y_test[i]} → {predictions[framework][i]}" for i in shown],
+            [colors["wrong"]] * len(shown),
+            12,
+            theme,
+        )
+        figures[f"hidden-weights-{framework}"] = plot_hidden_weights(
+            runs.hidden_weights[framework], label, theme
+        )
+    return figures
 
-    draw_in_both_themes(args.results_dir / "figures", draw)
 
-    both_wrong = np.intersect1d(wrong["keras"], wrong["pytorch"]).size
-    # Pixels that are zero in every image the models train on: their input
-    # weights get a zero gradient, so no optimizer moves them.
+def pixel_facts(x_train):
+    """Pixels that are zero in every image the models train on: their input
+    weights get a zero gradient, so no optimizer moves them."""
     training = x_train[: training_images()].reshape(-1, 784)
     always_zero = ~training.any(axis=0).reshape(28, 28)
     border = np.ones((28, 28), bool)
     border[1:-1, 1:-1] = False
-    pixels = {
+    return {
         "training_images": len(training),
         "always_zero": int(always_zero.sum()),
         "border": int(border.sum()),
         "border_always_zero": int((always_zero & border).sum()),
     }
+
+
+def curve_facts(metrics):
+    """What the training curves show, per framework, in numbers."""
     curves = {}
     for framework in FRAMEWORKS:
         history = metrics[framework]["history"]
@@ -348,9 +348,15 @@ def main():
             "val_loss_min_epoch": val_loss.index(min(val_loss)) + 1,
             "val_loss_last": val_loss[-1],
         }
+    return curves
+
+
+def shared_alt_texts(runs, curves, y_train, y_test):
+    """The alt texts of the figures that show both frameworks."""
+    metrics, predictions = runs.metrics, runs.predictions
     sample_labels = ", ".join(map(str, y_train[:DIGIT_COUNT]))
     epochs = len(metrics["keras"]["history"]["loss"])
-    alt = {
+    return {
         "sample-digits": "The first 24 handwritten digits of the MNIST training set, "
         f"28 by 28 pixels each, with their labels: {sample_labels}.",
         "training-curves": f"Two line charts over {epochs} epochs. Left, the loss of "
@@ -380,9 +386,13 @@ def main():
             else "titles in colour mark a wrong prediction."
         ),
     }
-    alt["parity"] = parity_alt(parity)
+
+
+def framework_alt_texts(runs, pixels, both_wrong):
+    """The alt texts of each framework's own figures."""
+    alt = {}
     for framework, label in FRAMEWORKS.items():
-        matrix = matrices[framework]
+        matrix, wrong = runs.matrices[framework], runs.wrong[framework]
         true, predicted, count = most_confused(matrix)
         alt[f"confusion-{framework}"] = (
             f"Confusion matrix of the {label} model: {np.trace(matrix):,} of 10,000 "
@@ -390,8 +400,8 @@ def main():
             f"{true} predicted as {predicted}, {count} times."
         )
         alt[f"misclassified-{framework}"] = (
-            f"The first {min(DIGIT_COUNT, len(wrong[framework]))} of the "
-            f"{len(wrong[framework])} test digits the {label} model gets wrong, each "
+            f"The first {min(DIGIT_COUNT, len(wrong))} of the "
+            f"{len(wrong)} test digits the {label} model gets wrong, each "
             f"titled true digit, arrow, predicted digit. {both_wrong} test digits "
             "fool both models."
         )
@@ -404,9 +414,37 @@ def main():
             "outer edge): their weights get no gradient and keep their initial "
             "values."
         )
+    return alt
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description="Draw the figures of docs/generated/ from saved results.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "results_dir", type=Path, help="folder with keras/, pytorch/ and parity.json"
+    )
+    args = parser.parse_args()
+    try:
+        mnist = (x_train, y_train), (_, y_test) = load_mnist()
+    except MnistError as error:
+        parser.exit(1, f"error: {error}\n")
+
+    parity = json.loads((args.results_dir / "parity.json").read_text())
+    runs = load_runs(args.results_dir, y_test)
+    draw_in_both_themes(
+        args.results_dir / "figures",
+        lambda theme: figures_of(theme, runs, parity, mnist),
+    )
+    both_wrong = np.intersect1d(runs.wrong["keras"], runs.wrong["pytorch"]).size
+    pixels, curves = pixel_facts(x_train), curve_facts(runs.metrics)
+    alt = shared_alt_texts(runs, curves, y_train, y_test)
+    alt["parity"] = parity_alt(parity)
+    alt.update(framework_alt_texts(runs, pixels, both_wrong))
     summary = {
         "alt": alt,
-        "misclassified": {fw: int(len(wrong[fw])) for fw in FRAMEWORKS},
+        "misclassified": {fw: int(len(runs.wrong[fw])) for fw in FRAMEWORKS},
         "misclassified_by_both": int(both_wrong),
         "pixels": pixels,
         "curves": curves,

@@ -26,8 +26,9 @@ from pathlib import Path
 from run_record import cpu_model, library_versions, write_atomically
 from tools import CODE_DIR, fingerprint
 from tools.course import constants
+from tools.results import RESULT_SETS
 
-RESULTS = fingerprint.RESULT_SETS["scale"]
+RESULTS = RESULT_SETS["scale"]
 PROGRAMS = {
     "pytorch": CODE_DIR / "pytorch_ddp.py",
     "keras": CODE_DIR / "keras_multiworker.py",

@@ -20,7 +20,6 @@ import argparse
 import json
 import math
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -29,8 +28,9 @@ from pathlib import Path
 
 from tools import CODE_DIR, PROJECT_DIR, fingerprint
 from tools.course import FRAMEWORKS, MAIN_KERAS_BACKEND, ONE_THREAD
+from tools.results import RESULT_SETS
 
-RESULTS = fingerprint.RESULT_SETS["seeds"]
+RESULTS = RESULT_SETS["seeds"]
 SEEDS = 5
 CONFIDENCE = 0.95
 
@@ -130,12 +130,7 @@ def main():
             }
     keras, pytorch = (study["frameworks"][name]["accuracies"] for name in FRAMEWORKS)
     study["difference"] = welch(keras, pytorch) | {"of": "keras - pytorch"}
-    output_dir = args.output_dir.resolve()
-    staging = Path(tempfile.mkdtemp(prefix=".seeds-", dir=output_dir.parent))
-    (staging / "seeds.json").write_text(json.dumps(study, indent=2) + "\n")
-    fingerprint.write(RESULTS, staging)
-    shutil.rmtree(output_dir, ignore_errors=True)
-    staging.rename(output_dir)
+    fingerprint.write_results(RESULTS, args.output_dir, {"seeds.json": study})
     for name in FRAMEWORKS:
         found = study["frameworks"][name]
         print(f"seeds: {name} mean {found['mean']:.4%}, sd {found['std']:.4%}")
