@@ -10,7 +10,7 @@ export MNIST_DIR
 export NO_MKDOCS_2_WARNING := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help serve build test test-fast chromium parity stale lint format clean
+.PHONY: help serve build test test-fast test-retrain chromium parity stale lint format clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,11 +47,16 @@ chromium: ## install Debian's Chromium for the browser tests, unless a Chromium 
 	  { echo "Installing Debian's chromium for the browser tests (needs root)"; \
 	    apt-get update && apt-get install -y chromium; }
 
-test: $(VENV)/.installed $(BROWSER_TESTS)/node_modules/.installed chromium ## install everything and run the whole test suite, slow tests included
+test: $(VENV)/.installed $(BROWSER_TESTS)/node_modules/.installed chromium ## install everything and run the test suite, slow tests included (not the retrain tests)
 	$(BIN)/python -m pytest
 
 test-fast: $(VENV)/.installed ## the test suite without the slow tests
 	$(BIN)/python -m pytest -m "not slow"
+
+# RETRAINED=docs/generated right after `make artifacts` checks what it wrote
+# instead of retraining again.
+test-retrain: $(VENV)/.installed ## the tests that need a full retrain (into a scratch folder, or RETRAINED=folder)
+	$(BIN)/python -m pytest -m retrain $(if $(RETRAINED),--retrained $(RETRAINED))
 
 parity: $(VENV)/.installed ## train Keras and PyTorch step by step from the same weights; results in runs/parity.json
 	$(BIN)/python code/parity.py

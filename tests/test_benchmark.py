@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import CODE_DIR, DOCS_DIR, PROJECT_DIR
+from helpers import CODE_DIR, DOCS_DIR, PROJECT_DIR
 from tools import benchmark
 
 RESULTS = DOCS_DIR / "benchmark"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_DIR, open_page
+from helpers import PROJECT_DIR, open_page
 
 pytestmark = pytest.mark.slow
 

@@ -21,7 +21,7 @@ import re
 
 import pytest
 
-from conftest import PROJECT_DIR
+from helpers import PROJECT_DIR
 
 DOCS_DIR = PROJECT_DIR / "docs"
 PAGES = sorted(DOCS_DIR.glob("*.md")) + sorted((DOCS_DIR / "lectures").glob("*.md"))
@@ -183,7 +183,7 @@ def test_no_measured_outcome_typed_by_hand(page):
     found = violations(page.read_text(encoding="utf-8"))
     assert not found, (
         f"{page.relative_to(PROJECT_DIR)} states what looks like a measured outcome "
-        "by hand; read it from the results through tools/macros.py, cite a source, "
+        "by hand; read it from the results through tools/macros/, cite a source, "
         "or add a true constant to CONSTANTS in tests/test_claims.py:\n"
         + "\n".join(found)
     )

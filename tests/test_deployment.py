@@ -7,7 +7,7 @@ import textwrap
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import (
+from helpers import (
     CODE_DIR,
     DOCS_DIR,
     FRAMEWORKS,

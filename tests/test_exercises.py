@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from conftest import CODE_DIR, DOCS_DIR, FRAMEWORKS
+from helpers import CODE_DIR, DOCS_DIR, FRAMEWORKS
 from tools import exercises, sections
 
 PAGE = DOCS_DIR / "exercises.md"

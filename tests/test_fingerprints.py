@@ -17,7 +17,7 @@ import shutil
 
 import pytest
 
-from conftest import PROJECT_DIR, run_tool
+from helpers import PROJECT_DIR, run_tool
 from tools import course, fingerprint, results
 
 RESULT_SETS = results.RESULT_SETS

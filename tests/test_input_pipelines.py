@@ -13,9 +13,9 @@ import textwrap
 import pytest
 
 import input_pipelines
-from conftest import CODE_DIR, DOCS_DIR, GENERATED_DIR, run_program, run_tool
+from helpers import CODE_DIR, DOCS_DIR, GENERATED_DIR, run_program, run_tool
 from tools import course, pipeline_benchmark
-from tools.macros import time_against
+from tools.macros.formatting import time_against
 
 PROGRAM = CODE_DIR / "input_pipelines.py"
 # What describe_pipelines records: every pipeline the page shows, by function.

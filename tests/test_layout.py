@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import PROJECT_DIR
-from tools import fingerprint
+from helpers import PROJECT_DIR, make_targets
+from tools.results import RESULT_SETS
 
 CODE_DIR = PROJECT_DIR / "code"
 TOOLS_DIR = PROJECT_DIR / "tools"
@@ -70,13 +70,14 @@ def test_serve_reloads_on_the_code_and_the_tools():
         for plugin in config["plugins"]
         if isinstance(plugin, dict) and "macros" in plugin
     )
-    assert (PROJECT_DIR / f"{macros['module_name']}.py").parent == TOOLS_DIR
+    # The macros are a package of tools/, which `watch` covers.
+    package = PROJECT_DIR / macros["module_name"]
+    assert (package / "__init__.py").is_file() and package.parent == TOOLS_DIR
 
 
 def test_every_result_set_is_made_by_a_make_target():
-    makefile = (PROJECT_DIR / "Makefile").read_text()
-    targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, re.MULTILINE))
-    for target, result_set in fingerprint.RESULT_SETS.items():
+    targets = make_targets()
+    for target, result_set in RESULT_SETS.items():
         assert target in targets, target
         assert result_set.path.is_dir(), result_set.folder
 
@@ -103,3 +104,44 @@ def test_the_site_builds_where_the_locale_is_not_utf8(tmp_path):
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def code_lines(path):
+    """A Python file's lines that are neither blank nor comments, stripped."""
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def test_no_block_of_the_lesson_code_is_copied_into_the_tools():
+    # Four lines in a row, long enough not to be boilerplate (an argparse
+    # call, a closing bracket): the tools read the lesson's code through its
+    # sections or import it, never keep a copy that could drift from it.
+    window, shortest = 4, 100
+    tools = {path: code_lines(path) for path in TOOLS_DIR.rglob("*.py")}
+    copies = []
+    for path in sorted(CODE_DIR.glob("*.py")):
+        lines = code_lines(path)
+        for start in range(len(lines) - window + 1):
+            block = lines[start : start + window]
+            if sum(map(len, block)) < shortest:
+                continue
+            copies += [
+                f"{path.name} {block[0]!r}... in {tool.relative_to(PROJECT_DIR)}"
+                for tool, found in tools.items()
+                if any(
+                    found[at : at + window] == block
+                    for at in range(len(found) - window + 1)
+                )
+            ]
+    assert not copies, "\n".join(copies)
+
+
+def test_no_function_in_the_tools_is_longer_than_120_lines():
+    longest = {}
+    for path in TOOLS_DIR.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                name = f"{path.relative_to(PROJECT_DIR)}:{node.lineno} {node.name}"
+                longest[name] = node.end_lineno - node.lineno + 1
+    too_long = {name: lines for name, lines in longest.items() if lines > 120}
+    assert not too_long, too_long

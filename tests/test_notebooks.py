@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import run_program
+from helpers import run_program
 from tools import DOCS_DIR, build_notebooks, course
 from tools.build_notebooks import (
     EXERCISES,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import parity
-from conftest import CODE_DIR, GENERATED_DIR, run_program
+from helpers import CODE_DIR, GENERATED_DIR, run_program
 from tools import course
 
 WEIGHT_BOUND = 1e-5  # largest difference in any final weight, after SGD
@@ -118,6 +118,7 @@ def test_every_backend_agrees_with_pytorch_over_a_few_steps(tmp_path, mnist_env)
 
 
 @pytest.mark.slow
+@pytest.mark.retrain
 def test_parity_holds_in_a_fresh_retrain(retrained):
     """The experiment as `make artifacts` runs it now (the `retrained` fixture)."""
     results = json.loads((retrained / "parity.json").read_text())

@@ -24,7 +24,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import CODE_DIR, HELPERS, PROJECT_DIR, code_blocks, run_program
+from helpers import CODE_DIR, HELPERS, PROJECT_DIR, code_blocks, run_program
 from tools.course import FRAMEWORKS
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import FRAMEWORKS, GENERATED_DIR, open_page
+from helpers import FRAMEWORKS, GENERATED_DIR, open_page
 
 PLAYGROUND = GENERATED_DIR / "playground"
 DTYPES = {"float32": "<f4", "int8": "i1"}

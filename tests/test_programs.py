@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import run_record
-from conftest import FRAMEWORKS, PROJECT_DIR, QUICK_RUN, run_program
+from helpers import FRAMEWORKS, PROJECT_DIR, QUICK_RUN, run_program
 from tools import course, sections
 
 PROGRAMS = course.PROGRAMS

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import DOCS_DIR, FRAMEWORKS, GENERATED_DIR
+from helpers import DOCS_DIR, FRAMEWORKS, GENERATED_DIR
 from tools import scaling
 
 RESULTS = DOCS_DIR / "scaling" / "scaling.json"

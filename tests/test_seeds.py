@@ -5,7 +5,7 @@ import statistics
 
 import pytest
 
-from conftest import DOCS_DIR, FRAMEWORKS, GENERATED_DIR
+from helpers import DOCS_DIR, FRAMEWORKS, GENERATED_DIR
 from tools import seed_study
 
 SEEDS = json.loads((DOCS_DIR / "seeds" / "seeds.json").read_text(encoding="utf-8"))

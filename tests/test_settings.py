@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import CODE_DIR, DOCS_DIR, FRAMEWORKS, GENERATED_DIR
+from helpers import CODE_DIR, DOCS_DIR, FRAMEWORKS, GENERATED_DIR
 from tools import course
 
 SETTINGS = course.settings()

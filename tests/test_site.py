@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 import pytest
 import yaml
 
-from conftest import FRAMEWORKS, GENERATED_DIR, PROJECT_DIR
+from helpers import FRAMEWORKS, GENERATED_DIR, PROJECT_DIR
 
 
 class ResourceCollector(HTMLParser):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import PROJECT_DIR
+from helpers import PROJECT_DIR, make_targets
 
 WORKFLOWS_DIR = PROJECT_DIR / ".github" / "workflows"
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
@@ -25,11 +25,6 @@ def load(name):
 
 def steps(workflow):
     return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
-
-
-def make_targets():
-    text = (PROJECT_DIR / "Makefile").read_text()
-    return set(re.findall(r"^([a-z][a-z-]*):", text, re.MULTILINE))
 
 
 @pytest.fixture(scope="module")
