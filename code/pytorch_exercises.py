@@ -58,7 +58,7 @@ for layer in (model.hidden, model.output):
     nn.init.zeros_(layer.bias)
 # --8<-- [end:glorot]
 
-# 3.3, before the training section:
+# 3.3, before the train section:
 # --8<-- [start:early_stopping_setup]
 patience = 3  # epochs without a lower validation loss before stopping
 # --8<-- [end:early_stopping_setup]

@@ -1,5 +1,6 @@
 """What the test modules share besides fixtures (those are in conftest.py):
-the project's paths, running a program or tool as the Makefile does, and
+the project's paths and the options of the quick runs, running a program or
+tool as the Makefile does, the Makefile's targets, finding Chromium, and
 reading a built page or a browser's record of loading it.
 
 Every program or tool a test starts runs in its own process, from the project

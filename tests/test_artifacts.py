@@ -149,6 +149,7 @@ def committed(relative):
 
 @pytest.mark.slow
 @pytest.mark.retrain
+@pytest.mark.timeout(2400)  # the full retrain, in this test's set-up
 def test_retrain_reproduces_the_committed_results(retrained):
     """The full `make artifacts` (the `retrained` fixture): on target, and on
     the committed run's machine, identical to the last commit's results."""

@@ -119,6 +119,7 @@ def test_every_backend_agrees_with_pytorch_over_a_few_steps(tmp_path, mnist_env)
 
 @pytest.mark.slow
 @pytest.mark.retrain
+@pytest.mark.timeout(2400)  # the full retrain, if this test's set-up makes it
 def test_parity_holds_in_a_fresh_retrain(retrained):
     """The experiment as `make artifacts` runs it now (the `retrained` fixture)."""
     results = json.loads((retrained / "parity.json").read_text())

@@ -7,9 +7,10 @@ Run each tool from the project root as a module, the way the Makefile does
 each declared once in `results` (what makes it, from which files, where it
 goes), from which the Makefile's rules (results.mk) are written:
 
-- `make artifacts`: `retrain` runs both programs, the pitfalls and the parity
-  experiment (each in its own process), `playground_export` and
-  `result_figures`, into docs/generated/; then seeds, exercises and notebook.
+- `make artifacts`: `retrain` runs both programs, the pitfalls, the parity
+  experiment and the input pipelines' bridge (each in its own process),
+  `playground_export` and `result_figures`, into docs/generated/; then
+  seeds, exercises and notebook.
 - `make seeds`: `seed_study`, into docs/seeds/.
 - `make exercises`: `exercises`, into docs/exercises/.
 - `make notebook`: `build_notebooks` (with `notebook_checks`), into

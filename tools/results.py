@@ -7,7 +7,7 @@ from a known set of files. This declaration is read by:
   `make stale`, which lists the sets whose files changed since;
 - the Makefile: its rules for these targets are in `results.mk`, written from
   here by `python -m tools.results` (a test checks that it is up to date);
-- the pages' macros, which read every result through `load`;
+- the pages' macros, which read every JSON result through `load`;
 - the tests, which check each set's files against what its commands import
   and start.
 """
@@ -36,7 +36,7 @@ class ResultSet:
     folder: str  # under docs/
     target: str  # the make target that regenerates it
     help: str  # what `make help` says of the target
-    commands: tuple  # each run as `python COMMAND` from the project root
+    commands: tuple  # each run by make as `$(BIN)/python COMMAND` (make syntax)
     files: tuple  # paths from the project root that its results depend on
     needs: tuple = ()  # files that make builds first (the trained models)
     then: tuple = ()  # targets that `make TARGET` runs after its commands
@@ -47,7 +47,8 @@ class ResultSet:
 
 
 # The trained models that `make export` starts from, retrained by make only
-# when their program changed: path -> (framework, its run folder).
+# when their program or the lesson's helpers changed: path -> (framework,
+# its run folder).
 TRAINED_MODELS = {
     "runs/keras/mlp.keras": ("keras", "runs/keras"),
     "runs/pytorch/mlp.pt": ("pytorch", "runs/pytorch"),

@@ -75,7 +75,8 @@ def strip_markers(text):
 
 def text(source, name):
     """Section `name`'s lines, without the markers of the sections inside it
-    and without blank lines around them; LookupError if there is none."""
+    and without its leading and trailing blank lines; LookupError if there is
+    none."""
     sections = parse(source)
     if name not in sections:
         raise LookupError(f"no section {name!r}")

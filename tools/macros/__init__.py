@@ -2,12 +2,13 @@
 
 Every number a page shows comes from a result file that a `make` target
 wrote; nothing here trains or measures, it only reads, compares and formats.
-`define_env` reads every result file once, through `tools.results.load`, and
-each topic's module registers what the pages use of it. Each macro is a plain
-function of the results it reads (its first parameters, bound here) and of
-the page's arguments: a test calls it with loaded or hand-made results. Every
-table that a page shows from the results is built by a macro, never by a
-Jinja loop in the page.
+`define_env` reads every JSON result file once per build, through
+`tools.results.load` (the training logs through `shared.read_text`), and each
+topic's module registers what the pages use of it. Each macro is a plain
+function of the results it reads (its first parameters, bound by
+`shared.macro`) and of the page's arguments: a test calls it with loaded or
+hand-made results. Every table with a row per result is built by a macro,
+never by a Jinja loop in the page; tables with fixed rows stay in the page.
 
 `hyperparameters` and `settings` look alike and are not the same thing:
 `hyperparameters` is the configuration that the committed Keras lecture run
@@ -118,7 +119,7 @@ pages (figures, logs and summaries: make artifacts, make bench; code/):
 - `text_file(path)`: a text file of docs/generated/ as a text block
 - `colab(notebook)`: Colab's address for a notebook of docs/notebooks/
 - `earlier_code(section)`: the programs' sections before `section`, collapsed
-- `side_by_side_sections()`: every section of both programs, side by side
+- `side_by_side_sections()`: every top-level section of both programs, side by side
 
 Filters
 -------

@@ -77,7 +77,7 @@ def earlier_code(sections, section):
 
 
 def side_by_side_sections(sections):
-    """Every section of the programs, in order: a heading, and the section
+    """Every top-level section of the programs, in order: a heading, and the section
     of each program side by side."""
     return "\n\n".join(
         f"### {section.capitalize()}\n\n"
