@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+import input_pipelines
 from mnist_data import load_mnist
 from run_record import cpu_model, write_atomically
 from tools import CODE_DIR, PROJECT_DIR, fingerprint
@@ -291,13 +292,11 @@ def run_keras(runner, repeats, threads, max_steps=None):
 
     def new_model(**compile_options):
         keras.utils.set_random_seed(0)
-        model = keras.Sequential(
-            [
-                keras.Input(shape=(784,)),
-                keras.layers.Dense(HIDDEN_UNITS, activation="relu"),
-                keras.layers.Dense(10),
-            ]
-        )
+        # The course's model, built again from its configuration (uncompiled:
+        # clone_model would compile it as the original), then compiled here
+        # without metrics, which cost time, and with the variant's options.
+        course_model = input_pipelines.keras_model()
+        model = keras.Sequential.from_config(course_model.get_config())
         model.compile(
             optimizer=keras.optimizers.Adam(LEARNING_RATE),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -393,9 +392,7 @@ def run_pytorch(repeats, threads, max_steps=None):
 
     def new_model():
         torch.manual_seed(0)
-        return nn.Sequential(
-            nn.Linear(784, HIDDEN_UNITS), nn.ReLU(), nn.Linear(HIDDEN_UNITS, 10)
-        )
+        return input_pipelines.pytorch_model()
 
     loss_function = nn.CrossEntropyLoss()
 
@@ -521,9 +518,7 @@ def original_lecture(repeats, x_train, y_train, x_test):
             return torch.tensor(x_numpy[index]), torch.tensor(y_numpy[index])
 
     torch.manual_seed(0)
-    model = nn.Sequential(
-        nn.Linear(784, HIDDEN_UNITS), nn.ReLU(), nn.Linear(HIDDEN_UNITS, 10)
-    )
+    model = input_pipelines.pytorch_model()
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     loss_function = nn.CrossEntropyLoss()
     loader = DataLoader(PerSampleDataset(), batch_size=BATCH_SIZE, shuffle=True)
