@@ -7,7 +7,6 @@ report go to test-output/ for a person to review (CI keeps that folder).
 
 import contextlib
 import json
-import shutil
 import signal
 import socket
 import subprocess
@@ -43,9 +42,12 @@ def pages(site_dir):
 
 @pytest.fixture(scope="session")
 def weights():
-    """Bytes transferred per page on first load, written out at the end."""
+    """Bytes transferred per page on first load (the light scheme's loads),
+    written out at the end by the test worker that measured them."""
     report = {}
     yield report
+    if not report:
+        return
     OUTPUT_DIR.mkdir(exist_ok=True)
     (OUTPUT_DIR / "page-weight.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = [
@@ -66,54 +68,55 @@ def scroll_through(page):
     page.wait_for_load_state("networkidle")
 
 
-def test_every_page_loads_cleanly_and_privately(browser, server, pages, weights):
-    OUTPUT_DIR.mkdir(exist_ok=True)
+# Each colour scheme is a test of its own, so that two test workers can share
+# the pages (pytest -n 2).
+SCHEMES = ("light", "dark")
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_every_page_loads_cleanly_and_privately(
+    browser, server, pages, weights, scheme
+):
     shots = OUTPUT_DIR / "screenshots"
-    shutil.rmtree(shots, ignore_errors=True)
-    shots.mkdir()
+    shots.mkdir(parents=True, exist_ok=True)
+    for old in shots.glob(f"*-{scheme}.png"):
+        old.unlink()
     problems = []
     for path in pages:
-        for scheme in ("light", "dark"):
-            context, page, response, record = open_page(
-                browser, f"{server}/{path}", scheme
-            )
-            scroll_through(page)
-            if response.status != 200:
-                problems.append(f"/{path}: status {response.status}")
-            problems += [
-                f"/{path} ({scheme}): console error {e}" for e in record["errors"]
-            ]
-            foreign = [url for url in record["requests"] if not url.startswith(server)]
-            problems += [f"/{path}: request to {url}" for url in foreign]
-            for image in page.eval_on_selector_all(
-                "img",
-                """images => images.map(image => ({
-                    src: image.currentSrc || image.src, alt: image.alt,
-                    shown: image.offsetParent !== null,
-                    loaded: image.complete && image.naturalWidth > 0}))""",
-            ):
-                if not image["alt"].strip():
-                    problems.append(f"/{path}: image {image['src']} has no alt text")
-                if image["shown"] and not image["loaded"]:
-                    problems.append(
-                        f"/{path} ({scheme}): image {image['src']} did not load"
-                    )
-                if not image["shown"]:
-                    status = page.request.get(image["src"]).status
-                    if status != 200:
-                        problems.append(
-                            f"/{path}: image {image['src']}: status {status}"
-                        )
-            if scheme == "light":
-                weights[path] = record["bytes"]
-                if record["bytes"] > PAGE_WEIGHT_BUDGET:
-                    problems.append(
-                        f"/{path}: {record['bytes']:,} bytes on first load, over "
-                        f"the budget of {PAGE_WEIGHT_BUDGET:,.0f} (1.5 MiB)"
-                    )
-            name = path.strip("/").replace("/", "-") or "home"
-            page.screenshot(path=shots / f"{name}-{scheme}.png", full_page=True)
-            context.close()
+        context, page, response, record = open_page(browser, f"{server}/{path}", scheme)
+        scroll_through(page)
+        if response.status != 200:
+            problems.append(f"/{path}: status {response.status}")
+        problems += [f"/{path} ({scheme}): console error {e}" for e in record["errors"]]
+        foreign = [url for url in record["requests"] if not url.startswith(server)]
+        problems += [f"/{path}: request to {url}" for url in foreign]
+        for image in page.eval_on_selector_all(
+            "img",
+            """images => images.map(image => ({
+                src: image.currentSrc || image.src, alt: image.alt,
+                shown: image.offsetParent !== null,
+                loaded: image.complete && image.naturalWidth > 0}))""",
+        ):
+            if not image["alt"].strip():
+                problems.append(f"/{path}: image {image['src']} has no alt text")
+            if image["shown"] and not image["loaded"]:
+                problems.append(
+                    f"/{path} ({scheme}): image {image['src']} did not load"
+                )
+            if not image["shown"]:
+                status = page.request.get(image["src"]).status
+                if status != 200:
+                    problems.append(f"/{path}: image {image['src']}: status {status}")
+        if scheme == "light":
+            weights[path] = record["bytes"]
+            if record["bytes"] > PAGE_WEIGHT_BUDGET:
+                problems.append(
+                    f"/{path}: {record['bytes']:,} bytes on first load, over "
+                    f"the budget of {PAGE_WEIGHT_BUDGET:,.0f} (1.5 MiB)"
+                )
+        name = path.strip("/").replace("/", "-") or "home"
+        page.screenshot(path=shots / f"{name}-{scheme}.png", full_page=True)
+        context.close()
     assert not problems, "\n".join(problems)
 
 
@@ -287,26 +290,25 @@ def test_the_first_screen_of_lecture_1_shows_loading_the_data(browser, server):
     assert top <= DESKTOP["height"], f"load_mnist( is {top}px down the page"
 
 
-def test_no_serious_accessibility_violation(browser, server, pages):
-    if not AXE.exists():
-        subprocess.run(
-            ["npm", "ci", "--prefix", AXE.parents[2], "--no-audit", "--no-fund"],
-            check=True,
-        )
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_no_serious_accessibility_violation(browser, server, pages, scheme):
+    assert AXE.exists(), (
+        f"{AXE} is missing: `npm ci --prefix tests/browser` installs it "
+        "(`make test` does)"
+    )
     violations = []
     for path in pages:
-        for scheme in ("light", "dark"):
-            context, page, _, _ = open_page(browser, f"{server}/{path}", scheme)
-            page.add_script_tag(path=str(AXE))
-            result = page.evaluate("axe.run(document)")
-            for violation in result["violations"]:
-                if violation["impact"] in ("serious", "critical"):
-                    targets = [node["target"] for node in violation["nodes"][:3]]
-                    violations.append(
-                        f"/{path} ({scheme}): {violation['id']} "
-                        f"({violation['impact']}): {violation['help']} {targets}"
-                    )
-            context.close()
+        context, page, _, _ = open_page(browser, f"{server}/{path}", scheme)
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document)")
+        for violation in result["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                targets = [node["target"] for node in violation["nodes"][:3]]
+                violations.append(
+                    f"/{path} ({scheme}): {violation['id']} "
+                    f"({violation['impact']}): {violation['help']} {targets}"
+                )
+        context.close()
     assert not violations, "\n".join(violations)
 
 
