@@ -47,12 +47,13 @@ chromium: ## install Debian's Chromium for the browser tests, unless a Chromium 
 	  { echo "Installing Debian's chromium for the browser tests (needs root)"; \
 	    apt-get update && apt-get install -y chromium; }
 
-# The suite's test workers (pytest-xdist), each given the next test when it
-# is free (worksteal): TEST_WORKERS=1 runs the suite in one process.
+# The suite's test workers (pytest-xdist); a group of tests that share an
+# expensive fixture runs on one worker (loadgroup, see tests/conftest.py).
+# TEST_WORKERS=1 runs the suite in one process.
 TEST_WORKERS ?= 2
 
 test: $(VENV)/.installed $(BROWSER_TESTS)/node_modules/.installed chromium ## install everything and run the test suite, slow tests included (not the retrain tests)
-	$(BIN)/python -m pytest $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist worksteal)
+	$(BIN)/python -m pytest $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup)
 
 test-fast: $(VENV)/.installed ## the test suite without the slow tests
 	$(BIN)/python -m pytest -m "not slow"

@@ -33,6 +33,17 @@ from helpers import (
     run_tool,
 )
 
+# Under pytest-xdist (make test runs two workers), the tests that use the
+# quick runs go to one worker, which then trains and exports them once.
+SHARED_ON_ONE_WORKER = {"quick_runs": "quick-runs"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for fixture, group in SHARED_ON_ONE_WORKER.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(group))
+
 
 def pytest_addoption(parser):
     parser.addoption(

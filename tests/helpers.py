@@ -89,10 +89,12 @@ def chromium_path():
     )
 
 
-def open_page(browser, url, color_scheme="light", **options):
+def open_page(browser, url, color_scheme="light", wait_until="networkidle", **options):
     """Open `url` in a new browser context and record what loading it did:
     every request, console errors and uncaught exceptions, and the bytes of
-    every response body (the page's weight on first load)."""
+    every response body (the page's weight on first load). By default it
+    returns once the network has been idle for half a second (every request
+    counted); wait_until="load" returns at the page's load event."""
     context = browser.new_context(color_scheme=color_scheme, **options)
     page = context.new_page()
     record = {"requests": [], "errors": [], "bytes": 0}
@@ -114,7 +116,7 @@ def open_page(browser, url, color_scheme="light", **options):
             record["bytes"] += size
 
     page.on("response", count)
-    response = page.goto(url, wait_until="networkidle")
+    response = page.goto(url, wait_until=wait_until)
     return context, page, response, record
 
 

@@ -180,6 +180,7 @@ def test_every_code_block_has_a_copy_button_that_copies_it(browser, server, page
         context, page, _, _ = open_page(
             browser,
             f"{server}/{path}",
+            wait_until="load",
             permissions=["clipboard-read", "clipboard-write"],
         )
         # Material puts a copy button in every code block of the pages,
@@ -298,7 +299,9 @@ def test_no_serious_accessibility_violation(browser, server, pages, scheme):
     )
     violations = []
     for path in pages:
-        context, page, _, _ = open_page(browser, f"{server}/{path}", scheme)
+        context, page, _, _ = open_page(
+            browser, f"{server}/{path}", scheme, wait_until="load"
+        )
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("axe.run(document)")
         for violation in result["violations"]:
