@@ -15,6 +15,17 @@ expressions and tags (`{{ ... }}`, `{% ... %}`), link targets and HTML tags:
 3. In the code blocks typed on a page (not those included from code/), a
    comment holds no number: a value printed by the code belongs in its output,
    read from the results.
+4. No phrase in UNSHOWN: claims that no run of the course can show (two
+   frameworks' concepts mapping "one to one") and ratios spelled out in words
+   ("twice as long", "three times faster"), which are numbers typed by hand
+   that rule 1 cannot see; SPELLED_CONSTANTS lists the few that are settings.
+
+And three checks of what a page says about a run, against the run itself:
+a `make` target whose Makefile help says it writes into runs/ is named on a
+page only with that path (the page does not change when the reader runs it);
+a typed example that exports a model into a folder creates the folder first;
+a damaged-file error line that says a file was not found, for a file that
+`make export` made, is called misleading where the page shows it.
 """
 
 import re
@@ -56,6 +67,10 @@ CONSTANTS = (
     "exit code 1",
     "worker 0",  # worker indices in TF_CONFIG
     "= 0 on the first machine and 1 on the second",
+    "√(3 × scale / fan_in)",  # Keras' VarianceScaling and PyTorch's Kaiming
+    "gain × √(3 / fan_in)",  # uniform bounds, and the latter's gain for a = √5
+    "√(2 / (1 + a²)) = √(1 / 3)",
+    "√(6 / fan_in)",
 )
 ALLOWED_PATTERNS = (
     r"^#+ \d+\.",  # numbered headings: "# 1. Data"
@@ -92,6 +107,26 @@ OUTCOME_WORDS = (
     "invisible",
     "blank",
     "no digit touches",
+)
+
+# Rule 4: each pattern (case-insensitive), and why it is not allowed.
+UNSHOWN = (
+    (
+        r"\bone[- ](?:to|for)[- ]one\b",
+        "no run shows a one-to-one mapping (the concept map itself has cells "
+        "that one framework does for you): say what the map shows",
+    ),
+    (
+        r"\b(?:twice|half|(?:a )?(?:two|three|four|five|six|seven|eight|nine|ten"
+        r"|hundred|thousand)) times\b|\b(?:twice|half) as (?:long|fast|large|many"
+        r"|much|big|slow)\b",
+        "a ratio spelled out in words is a number typed by hand: read it from "
+        "the results",
+    ),
+)
+SPELLED_CONSTANTS = (
+    # code/parity.py: the large-step experiment's learning rate, 0.1 against 0.01
+    "ten times larger step",
 )
 
 
@@ -174,8 +209,25 @@ def commented_numbers(text):
     return found
 
 
+def unshown_claims(text):
+    """Phrases of UNSHOWN in the prose, with the reason each is refused."""
+    prose = " ".join(strip_markup(text).split())
+    for constant in SPELLED_CONSTANTS:
+        prose = prose.replace(constant, " ")
+    return [
+        f"{match.group(0)!r}: {reason}"
+        for pattern, reason in UNSHOWN
+        for match in re.finditer(pattern, prose, re.IGNORECASE)
+    ]
+
+
 def violations(text):
-    return hand_numbers(text) + hand_outcomes(text) + commented_numbers(text)
+    return (
+        hand_numbers(text)
+        + hand_outcomes(text)
+        + commented_numbers(text)
+        + unshown_claims(text)
+    )
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
@@ -209,6 +261,10 @@ BAD_EXAMPLES = (
     "Both reach the same accuracy on this task: 98.26% and 98.20%.",
     "Titled *true → predicted*. Many would puzzle a person too.",
     "The second-hidden-layer model reaches 98.1% after 5 epochs.",
+    # and of a later review: an unshown equivalence, spelled-out ratios
+    "Knowing both is the point: the concepts map one to one.",
+    "A per-sample `Dataset` made an epoch twice as long.",
+    "Keras on JAX trained three times faster than on PyTorch.",
 )
 GOOD_EXAMPLES = (
     "Each hidden unit has 784 input weights, drawn as a 28 × 28 image.",
@@ -219,6 +275,9 @@ GOOD_EXAMPLES = (
     "([the docs](https://docs.pytorch.org/docs/stable/)).",
     "## 1. Data",
     '```python\n--8<-- "code/pytorch_mlp.py:data"\n```',
+    "A ten times larger step starts from the same rounding differences.",
+    "An epoch took {{ ratio }} times as long on {{ images }} images.",
+    "One row per concept, one for each framework, many times over.",
 )
 
 
@@ -230,6 +289,66 @@ def test_the_rule_catches_hand_typed_outcomes(example):
 @pytest.mark.parametrize("example", GOOD_EXAMPLES)
 def test_the_rule_lets_values_from_results_and_constants_through(example):
     assert not violations(example), violations(example)
+
+
+def targets_writing_runs():
+    """The `make` targets whose help (`## ...`) says they write into runs/,
+    with the path it names."""
+    found = {}
+    for name in ("Makefile", "results.mk"):
+        text = (PROJECT_DIR / name).read_text()
+        for target, path in re.findall(
+            r"^([a-z][a-z-]*):[^\n]*##[^\n]*?\b(runs/\S+)", text, re.MULTILINE
+        ):
+            found[target] = path.rstrip(".,;)")
+    return found
+
+
+def test_the_makefile_help_is_read():
+    assert targets_writing_runs().get("parity") == "runs/parity.json"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_a_target_that_writes_into_runs_is_named_with_its_path(page):
+    """A reader who runs such a target finds the page unchanged: the page
+    says where the results went instead."""
+    text = page.read_text(encoding="utf-8")
+    for target, path in targets_writing_runs().items():
+        if re.search(rf"\bmake {target}\b", text):
+            assert path in text, f"{page.name} names `make {target}`, not {path}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_a_typed_export_example_creates_its_folder_first(page):
+    """Neither `model.save` nor `torch.save` creates a missing folder, so the
+    export_model of code/*_export.py fails on one: a page's example that
+    calls it (an included block only defines it) makes the folder first."""
+    text = page.read_text(encoding="utf-8")
+    for call in re.finditer(r"\bexport_model\(", text):
+        assert "mkdir(" in text[: call.start()], (
+            f"{page.name}: export_model(...) with no mkdir(...) before it"
+        )
+
+
+def test_a_damaged_file_error_naming_a_missing_file_is_called_misleading():
+    """`make export` truncates files that exist: an error line that says one
+    was not found misleads, and the Deployment page must say so."""
+    import json
+
+    deployment = json.loads(
+        (DOCS_DIR / "deployment" / "deployment.json").read_text(encoding="utf-8")
+    )
+    prose = " ".join(
+        strip_markup((DOCS_DIR / "deployment.md").read_text(encoding="utf-8")).split()
+    )
+    for name, form in deployment["formats"].items():
+        error = form["damaged_file_error"]
+        for phrase in re.findall(r"[\w ]*\bnot found\b", error, re.IGNORECASE):
+            phrase = phrase.split(": ")[-1].strip()
+            assert phrase in prose and "misleading" in prose, (
+                f"{name}'s error says {phrase!r} of a file that exists: the "
+                "Deployment page must call the message misleading"
+            )
 
 
 def test_figure_alt_texts_state_no_outcome_by_hand():
