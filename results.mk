@@ -7,7 +7,7 @@ artifacts: $(VENV)/.installed ## retrain both models, regenerate docs/generated/
 	$(BIN)/python -m tools.retrain
 	$(MAKE) seeds exercises notebook
 
-seeds: $(VENV)/.installed ## train both models with several seeds; the seed study in docs/seeds/
+seeds: $(VENV)/.installed ## train both models with several seeds, and with each other's defaults; the seed study in docs/seeds/
 	$(BIN)/python -m tools.seed_study
 
 exercises: $(VENV)/.installed ## run every solution of the Exercises page; results in docs/exercises/

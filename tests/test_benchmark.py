@@ -76,6 +76,29 @@ def test_the_settings_resolved_as_the_sources_say(results):
     assert len(pytorch["compiled-step"]["graph_breaks"]) == 1
 
 
+def test_a_setting_measured_twice_agrees_with_itself(results):
+    """Where jit_compile=True or False is what "auto" resolved to, that row
+    times the defaults a second time: the two spreads must overlap, or the
+    machine was too noisy for the page's verdicts (rerun `make bench`, with
+    more --repeats if it persists)."""
+    checked = 0
+    for name, runner in results["runners"].items():
+        variants = runner["variants"]
+        defaults = variants["defaults"]
+        for variant in ("jit-compile", "no-jit-compile"):
+            again = variants.get(variant, {})
+            if (
+                "jit_compile" not in again
+                or again["jit_compile"] != (defaults["jit_compile"])
+            ):
+                continue
+            checked += 1
+            low, high = (again["epoch"][key] for key in ("min", "max"))
+            assert low <= defaults["epoch"]["max"], (name, variant)
+            assert defaults["epoch"]["min"] <= high, (name, variant)
+    assert checked == 3  # TensorFlow and PyTorch: False; JAX: True
+
+
 def test_the_machine_and_the_limit_are_recorded(results):
     machine = results["machine"]
     assert machine["cpu"] and machine["cpu_count"] >= 1 and machine["threads"] >= 1

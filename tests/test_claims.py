@@ -107,6 +107,11 @@ OUTCOME_WORDS = (
     "invisible",
     "blank",
     "no digit touches",
+    # what the seed study's ablation decides, read from its results only
+    "accounts for",
+    "account for",
+    "closes the gap",
+    "explains the gap",
 )
 
 # Rule 4: each pattern (case-insensitive), and why it is not allowed.
@@ -265,6 +270,8 @@ BAD_EXAMPLES = (
     "Knowing both is the point: the concepts map one to one.",
     "A per-sample `Dataset` made an epoch twice as long.",
     "Keras on JAX trained three times faster than on PyTorch.",
+    # and of the second truth pass: a cause credited without the ablation
+    "The initial weights account for the gap between the frameworks.",
 )
 GOOD_EXAMPLES = (
     "Each hidden unit has 784 input weights, drawn as a 28 × 28 image.",

@@ -14,7 +14,7 @@ import re
 import pytest
 
 from helpers import CODE_DIR, DOCS_DIR, FRAMEWORKS
-from tools import exercises, sections
+from tools import exercises, sections, variants
 
 PAGE = DOCS_DIR / "exercises.md"
 QUICK = ("--epochs", "1", "--train-size", "512", "--hidden-units", "16")
@@ -63,7 +63,7 @@ def test_each_change_applies_once_and_gives_valid_python(solution):
     framework, changes, _ = SOLUTIONS[solution]
     source = (CODE_DIR / f"{framework}_mlp.py").read_text(encoding="utf-8")
     for change in changes:
-        changed = exercises.apply(source, framework, change)
+        changed = variants.apply(source, framework, change)
         assert changed != source
         source = changed
     ast.parse(source)
@@ -80,10 +80,10 @@ def test_the_exercise_files_are_fragments_not_programs():
 def test_each_solution_runs(solution, tmp_path, mnist_dir, monkeypatch):
     monkeypatch.setenv("MNIST_DIR", str(mnist_dir))
     framework, changes, expect_failure = SOLUTIONS[solution]
-    variant = exercises.Variant(
+    variant = variants.Variant(
         framework, changes, QUICK, expect_failure=expect_failure, label=solution
     )
-    found = exercises.run(variant, tmp_path / "run")
+    found = variants.run(variant, tmp_path / "run")
     if expect_failure:
         assert "expected target dtype" in found["error"], found["error"]
         return

@@ -186,10 +186,20 @@ def project_file(module):
 
 
 def named_files(text):
-    """The project file a string names: a module to import or start with -m
-    ("tools.X", "keras_export"), or a program's file name ("parity.py")."""
-    if re.fullmatch(r"tools\.\w+|\w+", text):
+    """The project files a string names: a module to import or start with -m
+    ("tools.X", or a lesson module of code/ by its plain name: "keras_export";
+    a plain word that is a tool's name, such as a dictionary key, is not one),
+    or a program's file name ("parity.py"), also as a template of one per
+    framework ("{framework}_ablation.py", filled in with str.format)."""
+    if re.fullmatch(r"tools\.\w+", text):
         return {project_file(text)} - {None}
+    if re.fullmatch(r"\w+", text):
+        path = f"code/{text}.py"
+        return {path} if (PROJECT_DIR / path).is_file() else set()
+    if "{framework}" in text:
+        return set().union(
+            *(named_files(text.format(framework=name)) for name in course.FRAMEWORKS)
+        )
     if match := re.fullmatch(r"(?:code/)?(\w+)\.py", text):
         return {project_file(match.group(1))} - {None}
     return set()

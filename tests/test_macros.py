@@ -196,6 +196,47 @@ def test_seed_table_has_a_column_per_seed(results):
     assert [row.split(" | ")[0] for row in rows] == ["| Keras", "| PyTorch"]
 
 
+def made_variant(label, changes, own, other):
+    """An ablation variant of PyTorch: (low, high) against PyTorch and Keras."""
+    return {
+        "framework": "pytorch",
+        "label": label,
+        "changes": changes,
+        "against_own": {"difference": sum(own) / 2, "low": own[0], "high": own[1]},
+        "against_other": {
+            "difference": sum(other) / 2,
+            "low": other[0],
+            "high": other[1],
+        },
+    }
+
+
+def test_the_ablation_names_what_accounts_for_the_gap_and_what_does_not():
+    study = made_seeds(0.001, 0.0005, 0.002) | {
+        "ablation": {
+            "closes": made_variant("A", ["a"], (0.0002, 0.002), (-0.001, 0.0005)),
+            "stays": made_variant("B", ["b"], (-0.0005, 0.001), (-0.002, -0.0001)),
+            "both": made_variant("A and B", ["a", "b"], (0.0002, 0.002), (-1, 1)),
+        }
+    }
+    conclusion = seeds.ablation_conclusion(study)
+    assert "what accounts for the gap: A. What does not: B." in conclusion
+    assert "A and B" not in conclusion  # two changes at once decide nothing
+    found = seeds.ablation_effect(study, "stays")
+    assert "does not move PyTorch" in found and "stays below Keras" in found
+    assert "cannot be told apart from Keras" in seeds.ablation_effect(study, "closes")
+    study["ablation"] = {"stays": study["ablation"]["stays"]}
+    assert seeds.ablation_conclusion(study).startswith("None of the defaults")
+    no_gap = made_seeds(0.0005, -0.001, 0.002) | {"ablation": {}}
+    assert "no gap" in seeds.ablation_conclusion(no_gap)
+
+
+def test_the_ablation_table_has_a_row_per_framework_and_variant(results):
+    header, alignments, *rows = seeds.ablation_table(results.seeds).splitlines()
+    assert header.count("|") == alignments.count("|") == 6
+    assert len(rows) == 2 + len(results.seeds["ablation"])
+
+
 # Benchmark, pipelines, backends.
 
 

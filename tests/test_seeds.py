@@ -1,12 +1,17 @@
-"""The seed study: its statistics, its results, and the pages that show it."""
+"""The seed study: its statistics, its results, its ablation, and the pages
+that show them."""
 
+import ast
 import json
+import math
+import os
 import statistics
 
+import numpy as np
 import pytest
 
-from helpers import DOCS_DIR, FRAMEWORKS, GENERATED_DIR
-from tools import seed_study
+from helpers import CODE_DIR, DOCS_DIR, FRAMEWORKS, GENERATED_DIR, run_program
+from tools import sections, seed_study, variants
 
 SEEDS = json.loads((DOCS_DIR / "seeds" / "seeds.json").read_text(encoding="utf-8"))
 
@@ -64,3 +69,91 @@ def test_the_study_includes_the_lectures_seed_on_one_thread():
 def test_the_comparison_pages_read_the_seed_study(page):
     text = (DOCS_DIR / page).read_text(encoding="utf-8")
     assert "seed_verdict()" in text or "seeds." in text
+
+
+# Adam's steps in Keras (TensorFlow, in a process of its own: PyTorch's
+# optimizer crashes in a process that imported TensorFlow), on gradients of
+# the size of the epsilons, so that where epsilon goes shows in the weights.
+KERAS_ADAM = """
+import json
+import numpy as np
+import keras
+
+rng = np.random.default_rng(0)
+start = rng.normal(size=64).astype("float32")
+gradients = rng.normal(size=(50, 64)).astype("float32") * 1e-7
+variable = keras.Variable(start)
+adam = keras.optimizers.Adam(learning_rate=1e-3)
+for gradient in gradients:
+    adam.apply([keras.ops.convert_to_tensor(gradient)], [variable])
+print(json.dumps([start.tolist(), gradients.tolist(), np.asarray(variable).tolist()]))
+"""
+
+
+def pytorch_adam(start, gradients, change):
+    """PyTorch's Adam from `start` on `gradients`, running the code `change`
+    before each step (where the ablation puts it); the final weights."""
+    import torch
+
+    weights = torch.nn.Parameter(torch.tensor(start))
+    optimizer = torch.optim.Adam([weights], lr=1e-3)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    for gradient in gradients:
+        exec(change, {"optimizer": optimizer, "scheduler": scheduler, "math": math})
+        weights.grad = torch.tensor(gradient)
+        optimizer.step()
+        scheduler.step()
+    return weights.detach().numpy()
+
+
+@pytest.mark.slow
+def test_keras_epsilon_makes_pytorch_adam_take_keras_steps():
+    """The ablation's change gives PyTorch's Adam Keras' steps: on gradients
+    as small as the epsilons, the weights follow Keras' to float32 rounding,
+    and without the change they do not."""
+    environment = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+    completed = run_program("-c", KERAS_ADAM, env=environment)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    start, gradients, keras_weights = map(
+        np.array, json.loads(completed.stdout.splitlines()[-1])
+    )
+    start, gradients = start.astype("float32"), gradients.astype("float32")
+    moved = np.abs(keras_weights - start).max()
+    change = sections.read(CODE_DIR / "pytorch_ablation.py", "keras_epsilon")
+    for code, agrees in (("pass", False), (change, True)):
+        weights = pytorch_adam(start, gradients, code)
+        difference = np.abs(weights - keras_weights).max()
+        assert (difference < 1e-4 * moved) == agrees, (code, difference, moved)
+
+
+@pytest.mark.parametrize("name", seed_study.ABLATION)
+def test_each_ablation_change_applies_and_gives_valid_python(name):
+    framework, changes, _ = seed_study.ABLATION[name]
+    source = (CODE_DIR / f"{framework}_mlp.py").read_text(encoding="utf-8")
+    for change in changes:
+        changed = variants.apply(source, framework, change)
+        assert changed != source
+        source = changed
+    ast.parse(source)
+
+
+def test_the_ablation_ran_every_variant_on_the_studys_seeds():
+    for name, (framework, changes, label) in seed_study.ABLATION.items():
+        found = SEEDS["ablation"][name]
+        assert (found["framework"], found["label"]) == (framework, label)
+        assert found["changes"] == [change.solution for change in changes]
+        assert len(found["accuracies"]) == len(SEEDS["seeds"])
+        assert found["mean"] == pytest.approx(statistics.mean(found["accuracies"]))
+        own = SEEDS["frameworks"][framework]["mean"]
+        assert found["against_own"]["difference"] == pytest.approx(found["mean"] - own)
+        for side in ("against_own", "against_other"):
+            assert found[side]["low"] < found[side]["difference"] < found[side]["high"]
+
+
+def test_the_ablation_sections_are_on_the_model_page():
+    page = (DOCS_DIR / "lectures" / "model.md").read_text(encoding="utf-8")
+    for framework in FRAMEWORKS:
+        text = (CODE_DIR / f"{framework}_ablation.py").read_text(encoding="utf-8")
+        for name in sections.parse(text):
+            assert f'--8<-- "code/{framework}_ablation.py:{name}"' in page, name
+    assert "ablation_table()" in page and "ablation_verdict()" in page

@@ -1,10 +1,10 @@
 """The exercises step (`make exercises`): run every solution of the Exercises page.
 
 Each solution is a section of code/keras_exercises.py or
-code/pytorch_exercises.py that replaces, or goes before or after, lines of the
-framework's program. This step applies it to a copy of the program, runs the
-copy in its own process (TensorFlow and PyTorch are never imported together)
-with the options the page names, and writes what each run measured to
+code/pytorch_exercises.py that replaces, or goes before or after, a section of
+the framework's program. This step applies it to a copy of the program, runs
+the copy in its own process (tools/variants.py) with the options the page
+names, and writes what each run measured to
 docs/exercises/exercises.json, which the page reads.
 
 MNIST comes from the `MNIST_DIR` environment variable (or the cache, or a
@@ -12,18 +12,14 @@ download), as for every step.
 """
 
 import argparse
-import json
-import os
 import re
-import subprocess
-import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools import CODE_DIR, PROJECT_DIR, fingerprint, sections
-from tools.course import FRAMEWORKS, MAIN_KERAS_BACKEND, ONE_THREAD
+from tools import fingerprint
+from tools.course import FRAMEWORKS
 from tools.results import RESULT_SETS
+from tools.variants import Change, Variant, run
 
 RESULTS = RESULT_SETS["exercises"]
 # Fewer epochs than the course's 20 where the question allows: the page says so.
@@ -32,95 +28,24 @@ SGD_LEARNING_RATES = (0.1, 0.2, 0.5)  # tried in this order until one passes 97%
 SGD_TARGET = 0.97
 
 
-@dataclass(frozen=True)
-class Change:
-    """Put section `solution` of the exercises file in place of section
-    `anchor` of the program ("replace"), or before or after it."""
-
-    solution: str
-    how: str
-    anchor: str
-
-
-@dataclass
-class Variant:
-    framework: str
-    changes: tuple = ()
-    options: tuple = ()
-    expect_failure: bool = False
-    label: str = field(default="")
-
-
-def apply(source, framework, change):
-    """The program's source with one change applied."""
-    solution = sections.read(CODE_DIR / f"{framework}_exercises.py", change.solution)
-    try:
-        return sections.change(source, change.anchor, solution, change.how)
-    except LookupError as error:
-        raise LookupError(f"{framework}_mlp.py: {error}") from None
-
-
-def run(variant, folder):
-    """Run the program with the variant's changes; what it measured."""
-    source = (CODE_DIR / f"{variant.framework}_mlp.py").read_text(encoding="utf-8")
-    for change in variant.changes:
-        source = apply(source, variant.framework, change)
-    folder.mkdir(parents=True)
-    program = folder / f"{variant.framework}_mlp.py"
-    program.write_text(source, encoding="utf-8")
-    print(f"exercises: {variant.label} ...", flush=True)
-    completed = subprocess.run(
-        [sys.executable, str(program), "--quiet", *map(str, variant.options)]
-        + ["--output-dir", str(folder / "run")],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_DIR,
-        # The copy lives outside code/: its imports of the helpers find them here.
-        env={
-            **os.environ,
-            **ONE_THREAD,
-            "PYTHONPATH": str(CODE_DIR),
-            # Keras on its main backend, whatever the caller's KERAS_BACKEND.
-            "KERAS_BACKEND": MAIN_KERAS_BACKEND,
-        },
-    )
-    if variant.expect_failure:
-        if completed.returncode == 0:
-            sys.exit(f"exercises: {variant.label} was expected to fail and did not")
-        return {"error": completed.stderr.strip().splitlines()[-1]}
-    if completed.returncode != 0:
-        sys.stderr.write(completed.stderr)
-        sys.exit(f"exercises: {variant.label} failed; nothing was replaced.")
-    metrics = json.loads((folder / "run" / "metrics.json").read_text())
-    return {
-        "test_accuracy": metrics["test"]["accuracy"],
-        "test_loss": metrics["test"]["loss"],
-        "epochs_run": len(metrics["history"]["loss"]),
-        "best_epoch": metrics["best_epoch"],
-        "history": metrics["history"],
-        "seconds_per_epoch": sum(metrics["epoch_seconds"])
-        / len(metrics["epoch_seconds"]),
-        "stdout": completed.stdout,
-    }
-
-
 # Where each solution goes: a section of the program (its markers name it).
-STANDARDISE = Change("standardise", "after", "split")
-PER_DIGIT = Change("per_digit", "after", "predict")
-TWO_LAYERS = Change("two_hidden_layers", "replace", "exercise_model")
-NO_LONG = Change("no_long", "replace", "labels")
-INT32_LABELS = Change("int32_labels", "replace", "labels")
-GLOROT = Change("glorot", "after", "exercise_model")
-NO_ZERO_GRAD = Change("no_zero_grad", "replace", "exercise_training")
+SOLUTIONS = "{framework}_exercises.py"
+STANDARDISE = Change("standardise", "after", "split", SOLUTIONS)
+PER_DIGIT = Change("per_digit", "after", "predict", SOLUTIONS)
+TWO_LAYERS = Change("two_hidden_layers", "replace", "exercise_model", SOLUTIONS)
+NO_LONG = Change("no_long", "replace", "labels", SOLUTIONS)
+INT32_LABELS = Change("int32_labels", "replace", "labels", SOLUTIONS)
+GLOROT = Change("glorot", "after", "exercise_model", SOLUTIONS)
+NO_ZERO_GRAD = Change("no_zero_grad", "replace", "exercise_training", SOLUTIONS)
 EARLY_STOPPING = {
-    "keras": (Change("early_stopping", "replace", "selection"),),
+    "keras": (Change("early_stopping", "replace", "selection", SOLUTIONS),),
     "pytorch": (
-        Change("early_stopping_setup", "before", "train"),
+        Change("early_stopping_setup", "before", "train", SOLUTIONS),
         # At the end of each epoch, after its log line.
-        Change("early_stopping", "after", "epoch_log"),
+        Change("early_stopping", "after", "epoch_log", SOLUTIONS),
     ),
 }
-MANUAL_EVALUATE = Change("manual_evaluate", "after", "evaluate")
+MANUAL_EVALUATE = Change("manual_evaluate", "after", "evaluate", SOLUTIONS)
 
 
 def short(framework, *changes, options=(), label):
@@ -261,7 +186,7 @@ def run_all(runs):
     counter = iter(range(1000))
 
     def go(variant):
-        return run(variant, Path(runs) / str(next(counter)))
+        return run(variant, Path(runs) / str(next(counter)), tool="exercises")
 
     # The course's model for SHORT_EPOCHS epochs, with 4.1's per-digit
     # accuracy: what 1.1, 2.1-2.3 and 3.2 compare with.

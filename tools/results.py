@@ -79,9 +79,18 @@ RESULT_SETS = {
         ResultSet(
             "seeds",
             "seeds",
-            "train both models with several seeds; the seed study in docs/seeds/",
+            "train both models with several seeds, and with each other's "
+            "defaults; the seed study in docs/seeds/",
             ("-m tools.seed_study",),
-            (*PROGRAMS, "tools/seed_study.py"),
+            (
+                *PROGRAMS,
+                "code/keras_ablation.py",
+                "code/pytorch_ablation.py",
+                # Keras' initial weights in PyTorch: Exercise 2.3's solution.
+                "code/pytorch_exercises.py",
+                "tools/seed_study.py",
+                "tools/variants.py",
+            ),
         ),
         ResultSet(
             "exercises",
@@ -93,6 +102,7 @@ RESULT_SETS = {
                 "code/keras_exercises.py",
                 "code/pytorch_exercises.py",
                 "tools/exercises.py",
+                "tools/variants.py",
             ),
         ),
         ResultSet(

@@ -1,4 +1,5 @@
-"""The seed study (`make seeds`): is "the same accuracy" more than one run each?
+"""The seed study (`make seeds`): is "the same accuracy" more than one run each,
+and which default of the frameworks makes the difference?
 
 Trains both programs with their default configuration once per seed (seeds 0
 to SEEDS - 1), each run in its own process (TensorFlow and PyTorch are never
@@ -9,6 +10,12 @@ PyTorch) with a 95% Welch t interval, which does not assume that the two
 frameworks spread alike. Seed 0 is the run the lecture pages show
 (docs/generated/); it is trained again here, so the study stands on its own.
 
+The ablation: each of its variants gives one program one default of the other
+framework (sections of code/FRAMEWORK_ablation.py, and Exercise 2.3's of
+code/pytorch_exercises.py, applied by tools/variants.py) and is trained with
+the same seeds; each is compared with its own framework's runs and with the
+other framework's.
+
 Every run uses one thread (ONE_THREAD in tools/course.py says why), as the
 retrain step's runs do.
 
@@ -17,22 +24,58 @@ download), as for every step.
 """
 
 import argparse
-import json
 import math
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tools import CODE_DIR, PROJECT_DIR, fingerprint
-from tools.course import FRAMEWORKS, MAIN_KERAS_BACKEND, ONE_THREAD
+from tools import fingerprint
+from tools.course import FRAMEWORKS
 from tools.results import RESULT_SETS
+from tools.variants import Change, Variant, run
 
 RESULTS = RESULT_SETS["seeds"]
 SEEDS = 5
 CONFIDENCE = 0.95
+# Runs side by side: each uses one thread, and the numbers do not depend on
+# how many run at once (the times, which the study does not keep, do).
+JOBS = 2
+
+# Where each default goes in the other framework's program.
+# Keras' initial weights in PyTorch: Exercise 2.3's solution.
+KERAS_INITIALISATION = Change(
+    "glorot", "after", "exercise_model", "pytorch_exercises.py"
+)
+KERAS_EPSILON = Change(
+    "keras_epsilon", "before", "exercise_training", "pytorch_ablation.py"
+)
+PYTORCH_INITIALISATION = Change(
+    "pytorch_initialisation", "replace", "exercise_model", "keras_ablation.py"
+)
+# name: (framework, changes, what the pages call it)
+ABLATION = {
+    "pytorch_keras_initialisation": (
+        "pytorch",
+        (KERAS_INITIALISATION,),
+        "PyTorch with Keras' initial weights",
+    ),
+    "pytorch_keras_epsilon": (
+        "pytorch",
+        (KERAS_EPSILON,),
+        "PyTorch with Keras' Adam epsilon",
+    ),
+    "pytorch_keras_both": (
+        "pytorch",
+        (KERAS_INITIALISATION, KERAS_EPSILON),
+        "PyTorch with both",
+    ),
+    "keras_pytorch_initialisation": (
+        "keras",
+        (PYTORCH_INITIALISATION,),
+        "Keras with PyTorch's initial weights",
+    ),
+}
 
 
 def t_cdf(x, df):
@@ -91,21 +134,51 @@ def summary(accuracies):
     }
 
 
-def train(framework, seed, folder):
-    output_dir = folder / f"{framework}-seed{seed}"
-    print(f"seeds: {framework} seed {seed} ...", flush=True)
-    completed = subprocess.run(
-        [sys.executable, str(CODE_DIR / f"{framework}_mlp.py"), "--quiet"]
-        + ["--seed", str(seed), "--output-dir", str(output_dir)],
-        stdout=subprocess.DEVNULL,
-        cwd=PROJECT_DIR,
-        # Keras on its main backend, whatever the caller's KERAS_BACKEND says.
-        env={**os.environ, **ONE_THREAD, "KERAS_BACKEND": MAIN_KERAS_BACKEND},
-    )
-    if completed.returncode != 0:
-        sys.exit(f"seeds: {framework} seed {seed} failed; nothing was replaced.")
-    metrics = json.loads((output_dir / "metrics.json").read_text())
-    return metrics["test"]["accuracy"], metrics["best_epoch"]
+def train_all(variants, seeds, jobs, folder):
+    """Each variant's (test accuracies, best epochs), one run per seed."""
+    runs = [(name, seed) for name in variants for seed in seeds]
+
+    def train(name_and_seed):
+        name, seed = name_and_seed
+        framework, changes = variants[name]
+        variant = Variant(
+            framework, changes, ("--seed", seed), label=f"{name} seed {seed}"
+        )
+        return run(variant, folder / f"{name}-seed{seed}", tool="seeds")
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        found = dict(zip(runs, pool.map(train, runs), strict=True))
+    return {
+        name: (
+            [found[name, seed]["test_accuracy"] for seed in seeds],
+            [found[name, seed]["best_epoch"] for seed in seeds],
+        )
+        for name in variants
+    }
+
+
+def ablation_results(trained, frameworks):
+    """Each variant: its runs, and its mean against each framework's."""
+    results = {}
+    for name, (framework, changes, label) in ABLATION.items():
+        accuracies, best_epochs = trained[name]
+        other = next(other for other in FRAMEWORKS if other != framework)
+        results[name] = (
+            {
+                "framework": framework,
+                "label": label,
+                "changes": [change.solution for change in changes],
+            }
+            | summary(accuracies)
+            | {"best_epochs": best_epochs}
+            | {
+                "against_own": welch(accuracies, frameworks[framework]["accuracies"])
+                | {"of": f"{name} - {framework}"},
+                "against_other": welch(accuracies, frameworks[other]["accuracies"])
+                | {"of": f"{name} - {other}"},
+            }
+        )
+    return results
 
 
 def main():
@@ -115,21 +188,22 @@ def main():
     )
     parser.add_argument("--seeds", type=int, default=SEEDS)
     parser.add_argument("--output-dir", type=Path, default=RESULTS.path)
+    parser.add_argument("--jobs", type=int, default=JOBS)
     args = parser.parse_args()
 
-    study = {"seeds": list(range(args.seeds)), "threads": 1, "frameworks": {}}
+    seeds = list(range(args.seeds))
+    variants = {name: (name, ()) for name in FRAMEWORKS} | {
+        name: (framework, changes) for name, (framework, changes, _) in ABLATION.items()
+    }
     with tempfile.TemporaryDirectory(prefix="seed-study-") as runs:
-        for framework in FRAMEWORKS:
-            accuracies, best_epochs = [], []
-            for seed in study["seeds"]:
-                accuracy, best_epoch = train(framework, seed, Path(runs))
-                accuracies.append(accuracy)
-                best_epochs.append(best_epoch)
-            study["frameworks"][framework] = summary(accuracies) | {
-                "best_epochs": best_epochs
-            }
+        trained = train_all(variants, seeds, args.jobs, Path(runs))
+    study = {"seeds": seeds, "threads": 1, "frameworks": {}}
+    for name in FRAMEWORKS:
+        accuracies, best_epochs = trained[name]
+        study["frameworks"][name] = summary(accuracies) | {"best_epochs": best_epochs}
     keras, pytorch = (study["frameworks"][name]["accuracies"] for name in FRAMEWORKS)
     study["difference"] = welch(keras, pytorch) | {"of": "keras - pytorch"}
+    study["ablation"] = ablation_results(trained, study["frameworks"])
     fingerprint.write_results(RESULTS, args.output_dir, {"seeds.json": study})
     for name in FRAMEWORKS:
         found = study["frameworks"][name]
@@ -139,6 +213,12 @@ def main():
         f"seeds: keras - pytorch {difference['difference']:+.4%}, "
         f"95% [{difference['low']:+.4%}, {difference['high']:+.4%}]"
     )
+    for name, found in study["ablation"].items():
+        other = found["against_other"]
+        print(
+            f"seeds: {name} mean {found['mean']:.4%}, against {other['of']} "
+            f"[{other['low']:+.4%}, {other['high']:+.4%}]"
+        )
 
 
 if __name__ == "__main__":

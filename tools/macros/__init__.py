@@ -53,6 +53,10 @@ seeds (make seeds; seed_gap also make artifacts):
 - `seed_table()`: each seed's test accuracy, and mean, spread and range
 - `seed_verdict()`: the difference of the means, its interval, what it says
 - `seed_gap()`: the lecture runs' gap against the spread between seeds
+- `ablation_table()`: each framework with one default of the other's, over seeds
+- `ablation_verdict()`: every variant of the ablation in words, and the conclusion
+- `ablation_effect(name)`: one variant in words (its name in seeds.json)
+- `ablation_conclusion()`: which default, if any, accounts for the gap
 parity (make artifacts):
 - `adam_drift()`: how much of Adam's drift between the frameworks is epsilon's
 - `parity_table()`: each experiment's outcome on each backend

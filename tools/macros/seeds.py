@@ -1,5 +1,6 @@
 """The seed study (`make seeds`, docs/seeds/seeds.json): each framework
-trained with several seeds, and what the spread says of the lecture runs."""
+trained with several seeds, what the spread says of the lecture runs, and the
+ablation: each framework with one default of the other's."""
 
 from tools.course import FRAMEWORKS
 
@@ -80,8 +81,132 @@ def seed_gap(seeds, metrics):
     )
 
 
+def interval(found):
+    """A Welch comparison in points: '+0.12 [+0.03, +0.22]'."""
+    return (
+        f"{found['difference'] * 100:+.2f} "
+        f"[{found['low'] * 100:+.2f}, {found['high'] * 100:+.2f}]"
+    )
+
+
+def other_framework(found):
+    """The framework whose defaults a variant of the ablation borrowed."""
+    return next(name for name in FRAMEWORKS if name != found["framework"])
+
+
+def excludes_zero(found):
+    return not found["low"] <= 0 <= found["high"]
+
+
+def ablation_table(seeds):
+    """Each variant of the ablation: its mean and spread over the seeds, and
+    its difference from its own framework's runs and from the other's."""
+    rows = []
+    for name, label in FRAMEWORKS.items():
+        found = seeds["frameworks"][name]
+        rows.append([label, percent(found["mean"]), points(found["std"]), "", ""])
+    for found in seeds["ablation"].values():
+        own = FRAMEWORKS[found["framework"]]
+        other = FRAMEWORKS[other_framework(found)]
+        rows.append(
+            [
+                found["label"],
+                percent(found["mean"]),
+                points(found["std"]),
+                f"{interval(found['against_own'])} vs {own}",
+                f"{interval(found['against_other'])} vs {other}",
+            ]
+        )
+    return table(
+        [
+            "runs",
+            "mean test accuracy",
+            "standard deviation (points)",
+            "against its own framework (points, 95% interval)",
+            "against the other framework (points, 95% interval)",
+        ],
+        ["---", "---:", "---:", "---", "---"],
+        rows,
+    )
+
+
+def ablation_finding(found):
+    """One variant in words: did the change move its framework, and is the
+    gap to the other framework still there?"""
+    other = FRAMEWORKS[other_framework(found)]
+    own = FRAMEWORKS[found["framework"]]
+    change = interval(found["against_own"])
+    if excludes_zero(found["against_own"]):
+        moved = f"moves {own} by {change} points"
+    else:
+        moved = (
+            f"does not move {own} by more than the seeds do ({change} points, "
+            "an interval that contains zero)"
+        )
+    if excludes_zero(found["against_other"]):
+        side = "above" if found["against_other"]["difference"] > 0 else "below"
+        gap = f"and stays {side} {other} ({interval(found['against_other'])})"
+    else:
+        gap = (
+            f"and cannot be told apart from {other} "
+            f"({interval(found['against_other'])}, an interval that contains zero)"
+        )
+    return f"{found['label']} {moved}, {gap}"
+
+
+def accounts_for_gap(found):
+    """A default accounts for the gap when giving it to a framework moves that
+    framework's mean and leaves it indistinguishable from the other's."""
+    return excludes_zero(found["against_own"]) and not excludes_zero(
+        found["against_other"]
+    )
+
+
+def ablation_effect(seeds, name):
+    """One variant of the ablation in words, by its name in seeds.json."""
+    return ablation_finding(seeds["ablation"][name])
+
+
+def ablation_conclusion(seeds):
+    """Which default, if any, accounts for the difference between the
+    frameworks, by the ablation's test."""
+    if not excludes_zero(seeds["difference"]):
+        return (
+            "The frameworks' own runs cannot be told apart here, so there is no "
+            "gap for one of their defaults to account for."
+        )
+    # One default at a time: a variant that changes two says nothing new.
+    single = [
+        found for found in seeds["ablation"].values() if found["changes"][1:] == []
+    ]
+    does = [found["label"] for found in single if accounts_for_gap(found)]
+    does_not = [found["label"] for found in single if not accounts_for_gap(found)]
+    test = "a change that moves its framework and closes the gap"
+    if not does:
+        return f"None of the defaults tried accounts for the gap ({test})."
+    sentence = f"By this test ({test}), what accounts for the gap: " + "; ".join(does)
+    if does_not:
+        sentence += ". What does not: " + "; ".join(does_not)
+    return sentence + "."
+
+
+def ablation_verdict(seeds):
+    """What the ablation found: each variant, then which default, if any,
+    accounts for the difference between the frameworks."""
+    findings = "; ".join(map(ablation_finding, seeds["ablation"].values()))
+    return (
+        f"Over the same {len(seeds['seeds'])} seeds each (points of test "
+        "accuracy, the variant's mean minus the mean it is compared with, and "
+        f"a 95% Welch t interval): {findings}. {ablation_conclusion(seeds)}"
+    )
+
+
 def register(env, results):
     env.variables["seeds"] = results.seeds
     macro(env, seed_table, results.seeds)
     macro(env, seed_verdict, results.seeds)
     macro(env, seed_gap, results.seeds, results.metrics)
+    macro(env, ablation_table, results.seeds)
+    macro(env, ablation_verdict, results.seeds)
+    macro(env, ablation_effect, results.seeds)
+    macro(env, ablation_conclusion, results.seeds)
