@@ -1,17 +1,20 @@
 # Written by `python -m tools.results` from tools/results.py: edit that
 # file, then rerun the command (a test checks that this one matches).
 
-.PHONY: artifacts seeds exercises notebook bench export scale
+.PHONY: artifacts seeds exercises porting notebook bench export scale
 
-artifacts: $(VENV)/.installed ## retrain both models, regenerate docs/generated/, the seed study, the exercises' results and the notebooks
+artifacts: $(VENV)/.installed ## retrain both models, regenerate docs/generated/, the seed study, the exercises' and porting results and the notebooks
 	$(BIN)/python -m tools.retrain
-	$(MAKE) seeds exercises notebook
+	$(MAKE) seeds exercises porting notebook
 
 seeds: $(VENV)/.installed ## train both models with several seeds, and with each other's defaults; the seed study in docs/seeds/
 	$(BIN)/python -m tools.seed_study
 
 exercises: $(VENV)/.installed ## run every solution of the Exercises page; results in docs/exercises/
 	$(BIN)/python -m tools.exercises
+
+porting: $(VENV)/.installed ## run what changes meaning between Keras and PyTorch (weight decay, resuming, determinism, train_step); results in docs/porting/
+	$(BIN)/python -m tools.porting
 
 notebook: $(VENV)/.installed ## assemble the notebooks from the programs and execute the solution
 	$(BIN)/python -m tools.build_notebooks

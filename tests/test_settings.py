@@ -20,6 +20,9 @@ RESTATED = {
     "keras_pitfalls.py": ("HIDDEN_UNITS", "BATCH_SIZE"),
     "pytorch_pitfalls.py": ("HIDDEN_UNITS", "BATCH_SIZE"),
     "parity.py": ("HIDDEN_UNITS", "BATCH_SIZE"),
+    "keras_porting.py": ("HIDDEN_UNITS", "BATCH_SIZE"),
+    "pytorch_porting.py": ("HIDDEN_UNITS", "BATCH_SIZE"),
+    "keras_train_step.py": ("HIDDEN_UNITS", "BATCH_SIZE"),
     "input_pipelines.py": (
         "HIDDEN_UNITS",
         "BATCH_SIZE",

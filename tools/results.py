@@ -61,7 +61,7 @@ RESULT_SETS = {
             "generated",
             "artifacts",
             "retrain both models, regenerate docs/generated/, the seed study, "
-            "the exercises' results and the notebooks",
+            "the exercises' and porting results and the notebooks",
             ("-m tools.retrain",),
             (
                 *PROGRAMS,
@@ -74,7 +74,7 @@ RESULT_SETS = {
                 "tools/result_figures.py",
                 "tools/figure_style.py",
             ),
-            then=("seeds", "exercises", "notebook"),
+            then=("seeds", "exercises", "porting", "notebook"),
         ),
         ResultSet(
             "seeds",
@@ -103,6 +103,23 @@ RESULT_SETS = {
                 "code/pytorch_exercises.py",
                 "tools/exercises.py",
                 "tools/variants.py",
+            ),
+        ),
+        ResultSet(
+            "porting",
+            "porting",
+            "run what changes meaning between Keras and PyTorch (weight decay, "
+            "resuming, determinism, train_step); results in docs/porting/",
+            ("-m tools.porting",),
+            (
+                "code/mnist_data.py",
+                "tools/__init__.py",
+                "code/keras_porting.py",
+                "code/pytorch_porting.py",
+                "code/keras_train_step.py",
+                "tools/course.py",
+                "tools/sections.py",
+                "tools/porting.py",
             ),
         ),
         ResultSet(

@@ -30,9 +30,10 @@ make artifacts (docs/generated/):
 - `playground`: each framework's playground/FRAMEWORK.json, the 8-bit models
 - `parity`: parity.json, the step-by-step comparison
 - `bridge`: bridge.json, what code/input_pipelines.py recorded of its pipelines
-make seeds, make exercises, make bench, make export, make scale:
+make seeds, make exercises, make porting, make bench, make export, make scale:
 - `seeds`: docs/seeds/seeds.json, the seed study
 - `exercises`: docs/exercises/exercises.json, every solution's results
+- `porting`: docs/porting/porting.json, the Porting page's runs
 - `benchmark`: docs/benchmark/benchmark.json, the Performance page's timings
 - `pipelines`: docs/benchmark/pipelines.json, the input pipelines' costs
 - `deployment`: docs/deployment/deployment.json, the six saved forms
@@ -109,6 +110,14 @@ scaling (make scale; scaling_outcomes also make artifacts):
 - `scaling_table()`: every run on one and two workers
 - `scaling_outcomes()`: a list item per framework: two workers against one
 - `scaling_logs()`: what worker 0 printed, one collapsed block per framework
+porting (make porting):
+- `porting_weight_decay_table()`: each optimizer's decay, on weights no gradient moves
+- `porting_weight_decay_verdict()`: decoupled against coupled, and the schedule's figure
+- `porting_resume_table()`: training stopped and resumed, against not stopping
+- `porting_resume_verdict()`: whether the whole checkpoint resumed exactly
+- `porting_determinism_table()`: two runs with and without the determinism switch
+- `porting_determinism_verdict()`: what the switch changed on this CPU
+- `porting_train_step_verdict()`: the hand-written train_step against fit's own
 exercises (make exercises), each an exercise's table of results:
 - `exercise_standardise_table()`: 1.1, inputs scaled against standardised
 - `exercise_width_table()`: 2.1, accuracy and time at each hidden size
@@ -154,6 +163,7 @@ from . import (  # noqa: E402
     pipelines,
     pitfalls,
     playground,
+    porting,
     scaling,
     seeds,
     shared,
@@ -174,6 +184,7 @@ TOPICS = (
     deployment,
     scaling,
     exercises,
+    porting,
     pages,
 )
 

@@ -22,9 +22,10 @@ class Results:
     parity: dict  # parity.json
     bridge: dict  # bridge.json, what code/input_pipelines.py recorded
     training_logs: dict  # framework -> FRAMEWORK/training-log.txt
-    # make seeds, make exercises (docs/seeds/, docs/exercises/)
+    # make seeds, make exercises, make porting (docs/seeds/, ...)
     seeds: dict
     exercises: dict
+    porting: dict  # porting.json: both programs' runs, and train_step's
     # make bench (docs/benchmark/)
     benchmark: dict  # benchmark.json
     benchmark_figures: dict  # figures.json: the alt texts
@@ -77,6 +78,7 @@ def load_results():
         },
         seeds=load("seeds", "seeds.json"),
         exercises=load("exercises", "exercises.json"),
+        porting=load("porting", "porting.json"),
         benchmark=load("bench", "benchmark.json"),
         benchmark_figures=load("bench", "figures.json"),
         pipelines=load("bench", "pipelines.json"),
