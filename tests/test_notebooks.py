@@ -139,6 +139,24 @@ def test_every_explained_in_is_a_link_to_a_course_page():
         assert (DOCS_DIR / page).is_file(), link
 
 
+def test_the_notebook_points_only_where_a_notebook_student_can_go():
+    """No file path of the repository, exercise number of the site or command
+    line outside the folded helper modules; the links to pages that show the
+    exercises' solutions warn of it, in the exercise edition only."""
+    for exercises in (False, True):
+        cells = assemble(exercises).cells
+        text = "\n".join(
+            cell.source for cell in cells if not cell.source.startswith("%%writefile")
+        )
+        text = re.sub(r"\(https://github\.com/[^)]+\)", "", text)
+        for pointer in (r"\bcode/", r"\btools/", r"Exercise \d", r"_mlp\.py --"):
+            assert not re.search(pointer, text), pointer
+        warned = re.findall(r"\[([^]]+)\]\([^)]+\)\. It shows the solution", text)
+        assert bool(warned) == exercises
+        if exercises:
+            assert {"2. Model", "3. Training"} <= set(warned)
+
+
 def test_no_notebook_code_exits_or_reads_a_command_line():
     for cell in code_cells(assemble()):
         assert "sys.exit(" not in cell.source
@@ -212,8 +230,9 @@ def test_the_guard_comes_before_any_framework_import():
 
 
 # Running the exercise edition: the set-up, then one part, with a small
-# configuration (one epoch on 512 images) so that each run takes seconds.
-QUICK = {"EPOCHS": "1", "TRAIN_SIZE": "512", "OPTIONS": '["--quiet"]'}
+# configuration (two epochs on 512 images) so that each run takes seconds.
+# Two epochs, so that a fit left at its default of one is caught.
+QUICK = {"EPOCHS": "2", "TRAIN_SIZE": "512", "OPTIONS": '["--quiet"]'}
 
 
 def quick(notebook):
@@ -283,17 +302,14 @@ def part_sources(framework, answers):
     ]
 
 
-def exercise_span(framework, exercise, section):
-    """Where to run a mistake again: the code cells of a part (as numbered by
-    `part_sources`) from the one holding `exercise` to the check that follows
-    section `section`, so every cell the original run needed in between."""
-    _, parts = split(quick(assemble(exercises=True)))
-    cells = code_cells(nbformat.v4.new_notebook(cells=parts[framework]))
+def exercise_span(framework, exercise):
+    """Where to run an answer again: the code cells of a part (as numbered by
+    `part_sources`) from the one holding `exercise` to the first check after
+    it, so every cell the first run ran in between."""
+    cells = part_sources(framework, {})
     blank = exercise_regions(framework)[exercise][1]
-    start = next(i for i, cell in enumerate(cells) if blank in cell.source)
-    last = until_check(parts[framework], section)[-1]
-    end = next(i for i, cell in enumerate(cells) if cell is last)
-    assert start < end and cells[end].source.startswith("# Check the cell above")
+    start = next(i for i, (_, source) in enumerate(cells) if blank in source)
+    end = next(i for i, (is_check, _) in enumerate(cells) if i > start and is_check)
     return start, end + 1
 
 
@@ -318,16 +334,27 @@ class Kernel:
         self.right = part_sources(framework, solutions(framework))
         self.first_run = None
 
-    def run(self, source):
-        """Run one cell's source; its text output (CellExecutionError on error)."""
+    def run(self, source, may_raise=False):
+        """Run one cell's source: its text output, and the error it raised on
+        a last line "raised Name: ...". An error fails the test
+        (CellExecutionError) unless the cell may raise."""
         cell = nbformat.v4.new_code_cell(source)
+        if may_raise:
+            cell.metadata["tags"] = ["raises-exception"]
         self.client.nb.cells.append(cell)
         self.client.execute_cell(cell, len(self.client.nb.cells) - 1)
-        return text_of(cell)
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        return text_of(cell) + "".join(
+            f"\nraised {error.ename}: {error.evalue}" for error in errors
+        )
 
-    def run_all(self, cells):
-        """Run (is it a check, source) cells in order: (is it a check, output)."""
-        return [(is_check, self.run(source)) for is_check, source in cells]
+    def run_all(self, cells, may_raise=False):
+        """Run (is it a check, source) cells in order: (is it a check, output).
+        A check cell must not raise, even where the cells it checks may."""
+        return [
+            (is_check, self.run(source, may_raise and not is_check))
+            for is_check, source in cells
+        ]
 
     def restore(self, start=0):
         """Run the part's right cells again from `start` to its end: the state
@@ -417,131 +444,466 @@ def test_running_a_training_cell_again_trains_from_the_same_fresh_weights(kernel
     assert first.startswith("losses: [") and first == second
 
 
-# Each common mistake, as a student would make it in the exercise cell: the
-# framework, the exercise, the change that turns the program's solution into
-# the wrong answer (its text, then what the student wrote instead), the
-# section whose check must catch it, and words of the hint that check must print.
+# What students write in each exercise cell: (framework, exercise) -> {variant:
+# answer}. An answer is the code a student puts in the blank, or a change
+# (old, new) to the program's solution, which must hold `old` exactly once (a
+# variant cannot quietly stop applying when the program changes). Each right
+# answer must pass every check and run its part to the end, the Save cell
+# included.
+RIGHT_ANSWERS = {
+    ("keras", "exercise_model"): {
+        "relu-layer": """
+            model = keras.Sequential([
+                keras.Input(shape=(784,)),
+                keras.layers.Dense(args.hidden_units),
+                keras.layers.ReLU(),
+                keras.layers.Dense(10),
+            ])
+        """,
+        "activation-layer": (
+            'keras.layers.Dense(args.hidden_units, activation="relu"),',
+            'keras.layers.Dense(args.hidden_units),\nkeras.layers.Activation("relu"),',
+        ),
+        "keywords-and-function": """
+            model = keras.Sequential(layers=[
+                keras.Input(shape=(784,)),
+                keras.layers.Dense(
+                    units=args.hidden_units, activation=keras.activations.relu
+                ),
+                keras.layers.Dense(units=10, activation=None),
+            ])
+        """,
+        "added-one-by-one": """
+            model = keras.Sequential()
+            model.add(keras.Input(shape=(784,)))
+            model.add(keras.layers.Dense(args.hidden_units, activation="relu"))
+            model.add(keras.layers.Dense(10))
+        """,
+    },
+    ("keras", "exercise_loss"): {
+        "positional": ("(from_logits=True)", "(True)"),
+        "a-function": """
+            def loss_function(y_true, y_pred):
+                return keras.losses.sparse_categorical_crossentropy(
+                    y_true, y_pred, from_logits=True
+                )
+        """,
+    },
+    ("keras", "exercise_training"): {
+        "positional": """
+            history = model.fit(
+                x_train, y_train, args.batch_size, args.epochs,
+                validation_data=(x_val, y_val), callbacks=[EpochTimer(), keep_best],
+            )
+        """,
+        "keywords-shuffle-silent": """
+            history = model.fit(
+                x=x_train, y=y_train, batch_size=args.batch_size, epochs=args.epochs,
+                verbose=0, callbacks=[EpochTimer(), keep_best], shuffle=True,
+                validation_data=(x_val, y_val),
+            )
+        """,
+    },
+    ("keras", "exercise_evaluate"): {
+        "keywords": """
+            test_loss, test_accuracy = model.evaluate(x=x_test, y=y_test, verbose=0)
+        """,
+        "a-dictionary": """
+            scores = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
+            test_loss, test_accuracy = scores["loss"], scores["accuracy"]
+        """,
+    },
+    ("pytorch", "exercise_model"): {
+        "sequential": """
+            model = nn.Sequential(
+                nn.Linear(784, args.hidden_units),
+                nn.ReLU(),
+                nn.Linear(args.hidden_units, 10),
+            )
+        """,
+        "other-names-functional-relu": """
+            class Net(nn.Module):
+                def __init__(self, hidden_units):
+                    super().__init__()
+                    self.fc1 = nn.Linear(784, hidden_units)
+                    self.fc2 = nn.Linear(hidden_units, 10)
+                def forward(self, x):
+                    return self.fc2(nn.functional.relu(self.fc1(x)))
+
+
+            model = Net(hidden_units=args.hidden_units)
+        """,
+        "output-declared-first-relu-module": """
+            class MLP(nn.Module):
+                def __init__(self, hidden_units):
+                    super().__init__()
+                    self.output = nn.Linear(hidden_units, 10)
+                    self.activation = nn.ReLU()
+                    self.hidden = nn.Linear(784, hidden_units)
+                def forward(self, x):
+                    return self.output(self.activation(self.hidden(x)))
+
+
+            model = MLP(args.hidden_units)
+        """,
+        "nested-sequential": """
+            class MLP(nn.Module):
+                def __init__(self, hidden_units):
+                    super().__init__()
+                    self.layers = nn.Sequential(
+                        nn.Linear(784, hidden_units),
+                        nn.ReLU(),
+                        nn.Linear(hidden_units, 10),
+                    )
+                def forward(self, x):
+                    return self.layers(x)
+
+
+            model = MLP(args.hidden_units)
+        """,
+    },
+    ("pytorch", "exercise_loss"): {
+        "keyword-reduction": (
+            "nn.CrossEntropyLoss()",
+            'nn.CrossEntropyLoss(reduction="mean")',
+        ),
+        "the-function": ("nn.CrossEntropyLoss()", "nn.functional.cross_entropy"),
+    },
+    ("pytorch", "exercise_training"): {
+        "zero-grad-last": """
+            logits = model(x_batch)
+            loss = loss_function(logits, y_batch)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        """,
+        "model-zero-grad-to-zeros": (
+            "optimizer.zero_grad()",
+            "model.zero_grad(set_to_none=False)",
+        ),
+    },
+    ("pytorch", "exercise_evaluate"): {
+        "count-divided": """
+            logits = model(x)
+            loss = float(loss_function(logits, y))
+            accuracy = (logits.argmax(1) == y).sum().item() / len(y)
+        """,
+        "torch-mean": """
+            logits = model(x)
+            loss = loss_function(logits, y).item()
+            accuracy = torch.mean((torch.argmax(logits, dim=1) == y).float()).item()
+        """,
+    },
+}
+
+# Each mistake, in the same form, and words of the hint that the check after
+# the exercise's section must print.
 MISTAKES = {
-    "keras-softmax-output": (
-        "keras",
-        "exercise_model",
-        ("keras.layers.Dense(10)", 'keras.layers.Dense(10, activation="softmax")'),
-        "Keras: The model",
-        "the model ends with a softmax",
-    ),
-    "keras-output-size": (
-        "keras",
-        "exercise_model",
-        ("keras.layers.Dense(10)", "keras.layers.Dense(1)"),
-        "Keras: The model",
-        "1 outputs, not 10",
-    ),
-    "keras-no-relu": (
-        "keras",
-        "exercise_model",
-        (
-            'keras.layers.Dense(args.hidden_units, activation="relu")',
-            "keras.layers.Dense(args.hidden_units)",
+    ("keras", "exercise_model"): {
+        "softmax-output": (
+            ("keras.layers.Dense(10)", 'keras.layers.Dense(10, activation="softmax")'),
+            "the model ends with a softmax",
         ),
-        "Keras: The model",
-        "no ReLU",
-    ),
-    "keras-missing-from-logits": (
-        "keras",
-        "exercise_loss",
-        (
-            "SparseCategoricalCrossentropy(from_logits=True)",
-            "SparseCategoricalCrossentropy()",
+        "relu-output": (
+            ("keras.layers.Dense(10)", 'keras.layers.Dense(10, activation="relu")'),
+            "the output layer ends with a ReLU",
         ),
-        "Keras: Training",
-        "Pass from_logits=True",
-    ),
-    "keras-evaluate-swapped": (
-        "keras",
-        "exercise_evaluate",
-        ("test_loss, test_accuracy =", "test_accuracy, test_loss ="),
-        "Keras: Evaluate",
-        "swapped",
-    ),
-    "pytorch-softmax-before-cross-entropy": (
-        "pytorch",
-        "exercise_model",
-        (
-            "return self.output(torch.relu(self.hidden(x)))",
-            "return torch.softmax(self.output(torch.relu(self.hidden(x))), dim=1)",
+        "output-size": (
+            ("keras.layers.Dense(10)", "keras.layers.Dense(1)"),
+            "1 outputs, not 10",
         ),
-        "PyTorch: The model",
-        "softmax is applied twice",
-    ),
-    "pytorch-output-size": (
-        "pytorch",
-        "exercise_model",
-        ("nn.Linear(hidden_units, 10)", "nn.Linear(hidden_units, 1)"),
-        "PyTorch: The model",
-        "1 outputs, not 10",
-    ),
-    "pytorch-nll-loss": (
-        "pytorch",
-        "exercise_loss",
-        ("nn.CrossEntropyLoss()", "nn.NLLLoss()"),
-        "PyTorch: Training",
-        "nn.NLLLoss expects log-probabilities",
-    ),
-    "pytorch-missing-zero-grad": (
-        "pytorch",
-        "exercise_training",
-        ("optimizer.zero_grad()", ""),
-        "PyTorch: Training",
-        "Call optimizer.zero_grad() before loss.backward()",
-    ),
-    "pytorch-missing-step": (
-        "pytorch",
-        "exercise_training",
-        ("optimizer.step()", ""),
-        "PyTorch: Training",
-        "the weights did not change",
-    ),
-    "pytorch-evaluation-in-training-mode": (
-        "pytorch",
-        "exercise_evaluate",
-        ("logits = model(x)", "model.train()\nlogits = model(x)"),
-        "PyTorch: Training",
-        "the model was in training mode",
-    ),
+        "no-relu": (
+            (
+                'keras.layers.Dense(args.hidden_units, activation="relu")',
+                "keras.layers.Dense(args.hidden_units)",
+            ),
+            "no ReLU after the hidden layer",
+        ),
+        "sigmoid": (('activation="relu"', 'activation="sigmoid"'), "apply ReLU"),
+        "typed-width": (
+            ("Dense(args.hidden_units,", "Dense(128,"),
+            "maps 784 -> 128, not 784 -> 512",
+        ),
+        "no-input": (
+            ("keras.Input(shape=(784,)),", ""),
+            "start the Sequential with keras.Input(shape=(784,))",
+        ),
+        "functional": (
+            """
+            inputs = keras.Input(shape=(784,))
+            hidden = keras.layers.Dense(args.hidden_units, activation="relu")(inputs)
+            model = keras.Model(inputs, keras.layers.Dense(10)(hidden))
+            """,
+            "Build the keras.Sequential the exercise asks for",
+        ),
+        "a-typo": (
+            ("keras.layers.Dense(10)", "keras.layers.Dens(10)"),
+            "the cell above raised AttributeError",
+        ),
+    },
+    ("keras", "exercise_loss"): {
+        "missing-from-logits": (
+            ("(from_logits=True)", "()"),
+            "Pass from_logits=True",
+        ),
+        "a-name": (
+            'loss_function = "sparse_categorical_crossentropy"',
+            "is a name",
+        ),
+        "one-hot-loss": (
+            ("SparseCategoricalCrossentropy", "CategoricalCrossentropy"),
+            "The labels are class indices",
+        ),
+        "the-class": (
+            (
+                "SparseCategoricalCrossentropy(from_logits=True)",
+                "SparseCategoricalCrossentropy",
+            ),
+            "a class was passed where an instance is needed",
+        ),
+    },
+    ("keras", "exercise_training"): {
+        "validation-split": (
+            ("validation_data=(x_val, y_val)", "validation_split=0.1"),
+            "the course's held-out split",
+        ),
+        "default-epochs": (
+            ("epochs=args.epochs,", ""),
+            "it trained 1 epoch, not args.epochs (2)",
+        ),
+        "default-batch-size": (
+            ("batch_size=args.batch_size,", ""),
+            "batch_size=args.batch_size",
+        ),
+        "no-callbacks": (
+            ("callbacks=[EpochTimer(), keep_best],", ""),
+            "the callbacks did not run",
+        ),
+    },
+    ("keras", "exercise_evaluate"): {
+        "swapped": (
+            ("test_loss, test_accuracy =", "test_accuracy, test_loss ="),
+            "swapped",
+        ),
+        "on-the-validation-set": (
+            ("x_test, y_test", "x_val, y_val"),
+            "evaluate on x_test and y_test",
+        ),
+        "not-unpacked": (
+            ("test_loss, test_accuracy =", "test_loss ="),
+            "unpack it",
+        ),
+    },
+    ("pytorch", "exercise_model"): {
+        "softmax-before-cross-entropy": (
+            (
+                "return self.output(torch.relu(self.hidden(x)))",
+                "return torch.softmax(self.output(torch.relu(self.hidden(x))), dim=1)",
+            ),
+            "softmax is applied twice",
+        ),
+        "relu-output": (
+            (
+                "return self.output(torch.relu(self.hidden(x)))",
+                "return torch.relu(self.output(torch.relu(self.hidden(x))))",
+            ),
+            "the output layer ends with a ReLU",
+        ),
+        "output-size": (
+            ("nn.Linear(hidden_units, 10)", "nn.Linear(hidden_units, 1)"),
+            "1 outputs, not 10",
+        ),
+        "no-relu": (
+            ("self.output(torch.relu(self.hidden(x)))", "self.output(self.hidden(x))"),
+            "no ReLU after the hidden layer",
+        ),
+        "the-class": (("model = MLP(args.hidden_units)", "model = MLP"), "create one"),
+        "no-super-init": (
+            ("super().__init__()", "pass"),
+            "cannot assign module before Module.__init__() call",
+        ),
+    },
+    ("pytorch", "exercise_loss"): {
+        "nll-loss": (
+            ("nn.CrossEntropyLoss()", "nn.NLLLoss()"),
+            "nn.NLLLoss expects log-probabilities",
+        ),
+        "the-class": (
+            ("nn.CrossEntropyLoss()", "nn.CrossEntropyLoss"),
+            "a class was passed where an instance is needed",
+        ),
+        "summed": (
+            ("nn.CrossEntropyLoss()", 'nn.CrossEntropyLoss(reduction="sum")'),
+            "it sums the losses of the batch",
+        ),
+        "softmax-inside": (
+            (
+                "nn.CrossEntropyLoss()",
+                "lambda logits, y: nn.functional.cross_entropy(logits.softmax(1), y)",
+            ),
+            "it applies a softmax before the cross-entropy",
+        ),
+    },
+    ("pytorch", "exercise_training"): {
+        "missing-zero-grad": (
+            ("optimizer.zero_grad()", ""),
+            "Call optimizer.zero_grad() before loss.backward()",
+        ),
+        "missing-step": (("optimizer.step()", ""), "the weights did not change"),
+        "missing-backward": (("loss.backward()", ""), "the weights did not change"),
+    },
+    ("pytorch", "exercise_evaluate"): {
+        "count-instead-of-fraction": (
+            (".float().mean().item()", ".sum().item()"),
+            "a count of correct images (5 of 8), not a fraction",
+        ),
+        "percentage": (
+            ("accuracy = (", "accuracy = 100 * ("),
+            "a percentage",
+        ),
+        "training-mode": (
+            ("logits = model(x)", "model.train()\nlogits = model(x)"),
+            "the model was in training mode",
+        ),
+        "softmax-before-loss": (
+            ("loss_function(logits, y)", "loss_function(logits.softmax(dim=1), y)"),
+            "the loss applies a softmax before the cross-entropy",
+        ),
+        "tensors": (
+            """
+            logits = model(x)
+            loss = loss_function(logits, y)
+            accuracy = (logits.argmax(dim=1) == y).float().mean()
+            """,
+            "not two Python floats: end each with .item()",
+        ),
+    },
 }
 
 
-def wrong_answer(framework, exercise, change):
-    """The solution of `exercise` with the one change a mistake makes. The
-    solution's text must be there exactly once: a mistake cannot quietly
-    stop applying when the program changes."""
-    old, new = change
+def answer_code(framework, exercise, answer):
+    """The code a student writes for `answer` (see RIGHT_ANSWERS)."""
     solution = textwrap.dedent(solutions(framework)[exercise])
+    if isinstance(answer, str):
+        return textwrap.dedent(answer)
+    old, new = answer
     assert solution.count(old) == 1, (framework, exercise, old)
     return solution.replace(old, new)
 
 
+def cases(table):
+    return [
+        pytest.param(
+            framework, exercise, variant, id=f"{framework}-{exercise}-{variant}"
+        )
+        for (framework, exercise), variants in table.items()
+        for variant in variants
+    ]
+
+
+def answered(kernel, exercise, answer):
+    """The part's cells with `answer` in `exercise`, and the index of the
+    first cell that differs from the solution's (the exercise's cell)."""
+    framework = kernel.framework
+    code = answer_code(framework, exercise, answer)
+    cells = part_sources(framework, solutions(framework) | {exercise: code})
+    start, _ = exercise_span(framework, exercise)
+    assert [s for _, s in cells[:start]] == [s for _, s in kernel.right[:start]]
+    return cells, start
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("kernel", "mistake"),
-    [(framework, mistake) for mistake, (framework, *_) in MISTAKES.items()],
-    ids=list(MISTAKES),
-    indirect=["kernel"],
+    ("kernel", "exercise", "variant"), cases(RIGHT_ANSWERS), indirect=["kernel"]
 )
-def test_each_common_mistake_is_caught_with_its_hint(kernel, mistake):
-    """The exercise's cell with the mistake, and the cells up to the check of
-    its section, run again after the right answers; then the right answer
-    again, which the checks accept."""
-    framework, exercise, change, section, hint = MISTAKES[mistake]
-    assert kernel.framework == framework
-    answer = wrong_answer(framework, exercise, change)
-    wrong = part_sources(framework, solutions(framework) | {exercise: answer})
-    start, end = exercise_span(framework, exercise, section)
-    assert wrong[start][1] != kernel.right[start][1]
-    assert [s for _, s in wrong[:start]] == [s for _, s in kernel.right[:start]]
+def test_each_right_answer_passes_every_check_and_the_part_runs_to_its_end(
+    kernel, exercise, variant
+):
+    cells, start = answered(
+        kernel, exercise, RIGHT_ANSWERS[kernel.framework, exercise][variant]
+    )
+    metrics = kernel.work_dir / "runs" / kernel.framework / "metrics.json"
+    metrics.unlink()
     try:
-        verdict = verdicts_of(kernel.run_all(wrong[start:end]))[-1]
+        verdicts = verdicts_of(kernel.run_all(cells[start:]))
+        assert all_right(verdicts), verdicts
+        assert metrics.is_file()
+    finally:
+        kernel.restore(start)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("kernel", "exercise", "variant"), cases(MISTAKES), indirect=["kernel"]
+)
+def test_each_mistake_is_caught_with_its_hint(kernel, exercise, variant):
+    """The exercise's cell with the mistake, and the cells up to the check of
+    its section, run again after the right answers; then the right answers
+    again, which the checks accept."""
+    answer, hint = MISTAKES[kernel.framework, exercise][variant]
+    cells, start = answered(kernel, exercise, answer)
+    _, end = exercise_span(kernel.framework, exercise)
+    try:
+        ran = kernel.run_all(cells[start:end], may_raise=True)
+        verdict = verdicts_of(ran)[-1]
         assert WRONG in verdict and hint in verdict, verdict
+    finally:
+        kernel.restore(start)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernel", list(course.FRAMEWORKS), indirect=True)
+def test_the_checks_hold_with_the_other_optimizer(kernel):
+    """The Configuration cell offers plain SGD: the right answers pass with it
+    (SGD keeps no state, which a check must not need), and a missing
+    zero_grad is still caught."""
+    kernel.run('OPTIMIZER = "sgd"')
+    try:
+        kernel.restore()
+        if kernel.framework == "pytorch":
+            answer, hint = MISTAKES["pytorch", "exercise_training"]["missing-zero-grad"]
+            cells, start = answered(kernel, "exercise_training", answer)
+            _, end = exercise_span("pytorch", "exercise_training")
+            verdict = verdicts_of(kernel.run_all(cells[start:end]))[-1]
+            assert WRONG in verdict and hint in verdict, verdict
+    finally:
+        kernel.run('OPTIMIZER = "adam"')
+        kernel.restore()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernel", ["pytorch"], indirect=True)
+def test_a_cell_that_raises_gives_verdicts_not_name_errors(kernel):
+    """The part from its first cell, with a model cell that raises: each check
+    after it names what is missing and why, and the side-by-side cell says
+    the part has no results rather than showing an earlier run's."""
+    answer, _ = MISTAKES["pytorch", "exercise_model"]["no-super-init"]
+    cells, _ = answered(kernel, "exercise_model", answer)
+    try:
+        verdicts = verdicts_of(kernel.run_all(cells, may_raise=True))
+        model_check, training_check = verdicts
+        assert "the cell above raised AttributeError" in model_check
+        assert "`model` is not defined: the cell that defines it raised" in model_check
+        assert "the cell above raised NameError: name 'model' is not defined" in (
+            training_check
+        )
+        assert "`loss_function` is not defined" in training_check
+        assert "NameError" not in model_check
+        side_by_side = kernel.run(build_notebooks.SIDE_BY_SIDE)
+        assert "pytorch  no results" in side_by_side, side_by_side
+    finally:
+        kernel.restore()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernel", ["pytorch"], indirect=True)
+def test_a_count_for_an_accuracy_is_flagged_where_the_results_are_shown(kernel):
+    answer, _ = MISTAKES["pytorch", "exercise_evaluate"]["count-instead-of-fraction"]
+    cells, start = answered(kernel, "exercise_evaluate", answer)
+    try:
+        kernel.run_all(cells[start:])
+        side_by_side = kernel.run(build_notebooks.SIDE_BY_SIDE)
+        assert "not a fraction: see the check of its evaluation" in side_by_side
     finally:
         kernel.restore(start)
 

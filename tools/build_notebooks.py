@@ -39,7 +39,14 @@ import yaml
 from nbclient import NotebookClient
 
 from run_record import write_atomically
-from tools import CODE_DIR, DOCS_DIR, PROJECT_DIR, fingerprint, sections
+from tools import (
+    CODE_DIR,
+    DOCS_DIR,
+    PROJECT_DIR,
+    fingerprint,
+    notebook_checks,
+    sections,
+)
 from tools.course import FRAMEWORKS, settings
 from tools.results import RESULT_SETS
 
@@ -120,7 +127,8 @@ RESULT_LINE = re.compile(
 HINTS = {
     ("keras", "exercise_model"): "build `model`: a keras.Sequential with an Input of "
     "784 features, a Dense hidden layer of args.hidden_units units with ReLU, and a "
-    "Dense output layer of 10 logits (no activation).",
+    "Dense output layer of 10 logits (no activation). The cells below read the "
+    "hidden layer as model.layers[0].",
     ("keras", "exercise_loss"): "create `loss_function`: sparse categorical "
     "cross-entropy that knows the model outputs logits.",
     ("keras", "exercise_training"): "train: `history` is what the model's fit "
@@ -134,35 +142,51 @@ HINTS = {
         "exercise_model",
     ): "define a class `MLP`, subclass of nn.Module, with an nn.Linear "
     "hidden layer (784 -> hidden_units) and an output layer (hidden_units -> 10); "
-    "forward returns logits through a ReLU. Then `model = MLP(args.hidden_units)`.",
+    "forward returns logits through a ReLU. Then `model = MLP(args.hidden_units)` "
+    "(an nn.Sequential of the same layers is right too).",
     ("pytorch", "exercise_loss"): "create `loss_function`, the cross-entropy loss "
     "object for logits and class indices.",
     ("pytorch", "exercise_training"): "one training step: reset the gradients, "
     "compute `logits` and `loss` for the batch, backpropagate, update the weights.",
     ("pytorch", "exercise_evaluate"): "compute `logits` for x, then `loss` (a "
-    "float, with .item()) and `accuracy` (the fraction of correct argmax).",
+    "float, with .item()) and `accuracy` (the fraction of correct argmax, a float "
+    "too, not their count).",
 }
 
-# The check cell after each section that holds exercises.
+# The checks after each section that holds exercises (notebook_checks.py):
+# each takes the notebook's names it needs, through check_answers, which
+# prints a verdict for each even when the cell above raised.
 CHECKS = {
-    ("keras", "model"): "check_keras_model(model, args.hidden_units)",
-    ("keras", "train"): (
-        "check_keras_loss(loss_function)\n"
-        "check_keras_training(history, epoch_seconds, keep_best, args)"
-    ),
-    ("keras", "evaluate"): (
-        "check_keras_evaluation(test_loss, test_accuracy, model, x_test, y_test)"
-    ),
-    ("pytorch", "model"): "check_pytorch_model(model, args.hidden_units)",
+    ("keras", "model"): ("check_keras_model",),
+    ("keras", "train"): ("check_keras_loss", "check_keras_training"),
+    ("keras", "evaluate"): ("check_keras_evaluation",),
+    ("pytorch", "model"): ("check_pytorch_model",),
     ("pytorch", "train"): (
-        "check_pytorch_loss(loss_function)\n"
-        "check_pytorch_evaluate(evaluate)\n"
-        "check_pytorch_training(\n"
-        "    train_epoch, model, optimizer, scheduler, loss_function,\n"
-        "    x_train, y_train,\n"
-        ")"
+        "check_pytorch_loss",
+        "check_pytorch_evaluate",
+        "check_pytorch_training",
     ),
 }
+CHECK_CELL = f"{notebook_checks.CHECK_CELL}: your answers, tried on a small fixed case"
+
+
+def check_source(framework, section):
+    """The check cell after a section: one verdict per check."""
+    checks = "".join(f"    {name},\n" for name in CHECKS[(framework, section)])
+    return f"{CHECK_CELL}\ncheck_answers(\n    globals(),\n{checks})"
+
+
+# The programs' options section speaks of a shell, which a notebook has not:
+# in the notebook, these lines say where the settings and options are.
+SHELL_OPTIONS = (
+    "# Options change the settings in a shell (--epochs 5; --help lists them).\n"
+    "# In a notebook or at the prompt, which have no options, edit them above.\n"
+)
+NOTEBOOK_OPTIONS = (
+    "# The settings and OPTIONS come from the Configuration cell: edit them there.\n"
+    "# Run as a program, the same code reads a command line instead (--epochs 5):\n"
+    f"# {SITE_URL}reproduce/#the-command-line\n"
+)
 
 # Prepended to each training cell, so that running it again trains from fresh
 # weights rather than continuing; the reseeding gives the first run's weights.
@@ -170,8 +194,10 @@ FRESH_WEIGHTS = {
     "keras": """\
         # Notebook only: every run of this cell starts from fresh weights, the same
         # as the first run's (fit would otherwise go on from the last run's).
+        # A new model from the same layers' settings, not clone_model, which
+        # also recompiles it and fails on a loss function of your own.
         keras.utils.set_random_seed(args.seed)
-        model = keras.models.clone_model(model)
+        model = type(model).from_config(model.get_config())
         """,
     "pytorch": """\
         # Notebook only: every run of this cell starts from fresh weights, the same
@@ -264,6 +290,10 @@ def notebook_section(framework, section, exercises=False):
         for name, (_, blank) in exercise_regions(framework).items():
             source = sections.change(source, name, blank)
     source = sections.text(source, section).replace(PROGRAM_EXIT, NOTEBOOK_ERROR)
+    if section == "options":
+        if source.count(SHELL_OPTIONS) != 1:
+            raise SystemExit(f"code/{framework}_mlp.py: its options section changed")
+        source = source.replace(SHELL_OPTIONS, NOTEBOOK_OPTIONS)
     if section == "train":
         source = textwrap.dedent(FRESH_WEIGHTS[framework]) + "\n" + source
     return source
@@ -502,12 +532,12 @@ def part_cells(part, framework, label, exercises):
     checks = sorted(
         {
             name
-            for (checked, _), calls in CHECKS.items()
+            for (checked, _), names in CHECKS.items()
             if checked == framework
-            for name in re.findall(r"^(check_\w+)\(", calls, re.MULTILINE)
+            for name in names
         }
     )
-    imports = "".join(f"    {name},\n" for name in checks)
+    imports = "".join(f"    {name},\n" for name in ["check_answers", *checks])
     cells = [
         markdown(f"## Part {part}: {label}"),
         markdown(
@@ -515,30 +545,59 @@ def part_cells(part, framework, label, exercises):
             Start here after the set-up, whichever part ran before. This first
             cell forgets what the other part's exercises defined (`model`,
             `loss_function`, ...), so that a cell left blank fails here instead
-            of reusing the other framework's objects.
+            of reusing the other framework's objects, and this part's results
+            from an earlier run, so that the results shown at the end are this
+            run's.
             """
         ),
         code(
-            f"for name in [\n{forgotten}\n]:\n"
-            "    globals().pop(name, None)\n\n"
+            f"from pathlib import Path\n\nfor name in [\n{forgotten}\n]:\n"
+            "    globals().pop(name, None)\n"
+            f'Path("runs", "{framework}", "metrics.json").unlink(missing_ok=True)\n\n'
             "# The checks run after the exercises (notebook_checks.py, set-up).\n"
             f"from notebook_checks import (\n{imports})"
         ),
     ]
+    solution_pages = pages_with_solutions()
     for section, (heading, page) in SECTIONS.items():
         source = notebook_section(framework, section, exercises)
+        warning = (
+            " It shows the solution of this notebook's exercises: try yours first."
+            if exercises and page in solution_pages
+            else ""
+        )
         cells.append(
             markdown(
                 f"### {label}: {heading}\n\n"
-                f"Explained on the course page {page_link(page)}."
+                f"Explained on the course page {page_link(page)}.{warning}"
             )
         )
         cells.append(code(source))
         if (framework, section) in CHECKS:
-            cells.append(
-                code(f"# Check the cell above\n{CHECKS[(framework, section)]}")
-            )
+            cells.append(code(check_source(framework, section)))
     return cells
+
+
+def pages_with_solutions():
+    """The course pages that include a program's section holding an exercise
+    (the lectures show the code whole, solutions included)."""
+    holding = set()
+    for framework in FRAMEWORKS:
+        found = sections.parse(program_source(framework))
+        exercises = [s for name, s in found.items() if name.startswith("exercise_")]
+        holding.update(
+            (f"code/{framework}_mlp.py", name)
+            for name, section in found.items()
+            if any(section.body_start <= e.start < section.body_end for e in exercises)
+        )
+    return {
+        page
+        for _, page in SECTIONS.values()
+        if any(
+            (include["file"], include["name"]) in holding
+            for include in sections.INCLUDE.finditer((DOCS_DIR / page).read_text())
+        )
+    }
 
 
 SIDE_BY_SIDE = """\
@@ -546,16 +605,23 @@ import json
 from pathlib import Path
 
 for framework in ("keras", "pytorch"):
+    # Each part's first cell deletes this file, and its Save cell writes it:
+    # it holds the results of the part's latest run, if that run got there.
     path = Path("runs", framework, "metrics.json")
     if not path.exists():
-        print(f"{framework:8} not run yet: run its part to see its results here")
+        print(
+            f"{framework:8} no results: its part has not run to its Save cell "
+            "since it last started (not run yet, or a cell raised an error)"
+        )
         continue
     metrics = json.loads(path.read_text())
     test, epochs = metrics["test"], metrics["config"]["epochs"]
     print(
         f"{framework:8} {epochs} epochs: test accuracy "
         f"{test['accuracy']:.2%}, test loss {test['loss']:.4f}"
-    )"""
+    )
+    if not 0 <= test["accuracy"] <= 1:
+        print("         not a fraction: see the check of its evaluation")"""
 
 
 def assemble(exercises=False, results=None):

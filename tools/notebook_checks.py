@@ -1,16 +1,27 @@
 """Checks for the exercises of the course notebook.
 
 Each check tries what you wrote on a small fixed case and prints a verdict:
-right, or what is wrong with a hint for the usual mistake. Nothing is hidden:
+right, or what is wrong with a hint for the usual mistake. The checks judge
+what your code does, not how it is spelt: a layer object or an activation
+string, nn.Sequential or a class of your own, keyword or positional
+arguments, either optimizer of the Configuration cell. Nothing is hidden:
 this file is the whole of it. The notebook writes it next to itself
 (tools/build_notebooks.py copies it in), so it needs neither the course's
 repository nor a network.
+
+A check cell calls `check_answers(globals(), check_..., ...)`: each check
+takes the notebook's names it needs as its parameters. When the cell above
+raised an error, the verdict says so and names each answer that cell did not
+get to define, instead of failing on it or judging what an earlier run left.
 
 Each framework is imported inside its own checks, so the Keras part runs
 without PyTorch installed and the other way round.
 """
 
+import ast
+import inspect
 import math
+import numbers
 
 import numpy as np
 
@@ -27,6 +38,9 @@ SOFTMAX_TWICE = (
     f"the softmax is applied twice, and the loss can never fall below "
     f"{SOFTMAX_TWICE_FLOOR:.2f}: the model learns slowly and ends worse"
 )
+# How a check cell starts: the checks keep no record of their own cells.
+CHECK_CELL = "# Check the cell above"
+MISSING = object()
 
 
 def cross_entropy(logits, labels):
@@ -41,6 +55,10 @@ def softmax(logits):
     return exponentials / exponentials.sum(axis=1, keepdims=True)
 
 
+def relu(values):
+    return np.maximum(values, 0)
+
+
 def report(what, problems):
     """Print the verdict: right, or each problem with its hint."""
     if not problems:
@@ -51,22 +69,172 @@ def report(what, problems):
         print(f"  - {problem}")
 
 
-def looks_like_probabilities(outputs):
-    """Rows of non-negative numbers that each sum to 1: a softmax's output."""
-    outputs = np.asarray(outputs, dtype=np.float64)
-    return bool((outputs >= 0).all() and np.allclose(outputs.sum(axis=1), 1, atol=1e-4))
+def verdict(what):
+    """Marks a check with what its verdict is about ("model", "loss", ...)."""
+
+    def mark(check):
+        check.what = what
+        return check
+
+    return mark
 
 
-def layer_problems(sizes, activations_missing, hidden_units):
-    """What is wrong with the (in, out) sizes of the two dense layers."""
-    expected = [(784, hidden_units), (hidden_units, 10)]
+# What the cells defined: without it, a check after a cell that raised would
+# judge (or fail on) what an earlier run of that cell left behind.
+
+
+def assigned_names(source):
+    """The names a cell's code binds at its top level (assignments, def,
+    class, import), not those inside its functions and classes."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # a cell magic, or a typo the cell's own run reports
+        return set()
+    names = set()
+    pending = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        if isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        pending.extend(ast.iter_child_nodes(node))
+    return names
+
+
+class CellWatcher:
+    """Follows the notebook's cells through IPython's events: for each name a
+    cell binds, whether its latest run got to bind it, and the error of the
+    latest cell that is not a check."""
+
+    def __init__(self, shell):
+        self.shell = shell
+        self.before = {}
+        # name -> None (its latest cell bound it), or the error that cell
+        # raised before binding it.
+        self.left_unset = {}
+        self.last_error = None
+
+    def pre_run_cell(self, info):
+        names = assigned_names(self.shell.transform_cell(info.raw_cell or ""))
+        namespace = self.shell.user_ns
+        self.before = {name: namespace.get(name, MISSING) for name in names}
+
+    def post_run_cell(self, result):
+        before, self.before = self.before, {}
+        if (result.info.raw_cell or "").startswith(CHECK_CELL):
+            return
+        error = result.error_before_exec or result.error_in_exec
+        self.last_error = error
+        namespace = self.shell.user_ns
+        for name, old in before.items():
+            new = namespace.get(name, MISSING)
+            # A cell that raised bound only the names whose value changed.
+            bound = new is not MISSING and (error is None or new is not old)
+            self.left_unset[name] = None if bound else error
+
+
+def watcher():
+    """The kernel's CellWatcher, started on first use; None outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    if shell is None:
+        return None
+    found = getattr(shell, "notebook_checks_watcher", None)
+    if found is None:
+        found = CellWatcher(shell)
+        shell.events.register("pre_run_cell", found.pre_run_cell)
+        shell.events.register("post_run_cell", found.post_run_cell)
+        shell.notebook_checks_watcher = found
+    return found
+
+
+# Started when the part's first cell imports this module, so that it sees
+# every exercise cell run after it.
+watcher()
+
+
+def error_text(error):
+    return f"{type(error).__name__}: {error}"
+
+
+def unseen_answers(names, namespace, watching):
+    """Why each of `names` cannot be checked: not defined, or left from an
+    earlier run by a cell that raised before binding it again."""
+    problems = []
+    for name in names:
+        error = watching.left_unset.get(name) if watching else None
+        if name not in namespace:
+            cause = (
+                f"the cell that defines it raised {error_text(error)} first"
+                if error is not None
+                else "run the cells above it, in order, and check that yours assigns it"
+            )
+            problems.append(f"`{name}` is not defined: {cause}.")
+        elif error is not None:
+            problems.append(
+                f"`{name}` is left from an earlier run: the cell that defines it "
+                f"raised {error_text(error)} before setting it again."
+            )
+    return problems
+
+
+def check_answers(namespace, *checks):
+    """Run each check on the names it takes from `namespace` (the notebook's
+    globals()), and print one verdict per check, whatever happens."""
+    watching = watcher()
+    if watching is not None and watching.last_error is not None:
+        print(
+            f"✘ the cell above raised {error_text(watching.last_error)}.\n"
+            "  Fix it, run it again, then this check. Below, the answers it "
+            "defined before the error."
+        )
+    for check in checks:
+        names = list(inspect.signature(check).parameters)
+        problems = unseen_answers(names, namespace, watching)
+        if not problems:
+            try:
+                problems = check(**{name: namespace[name] for name in names})
+            except Exception as error:  # the student's code: any error is a verdict
+                problems = [f"the check could not try your answer: {error_text(error)}"]
+        report(check.what, problems)
+
+
+# Models of both frameworks: the same behavioural test.
+
+
+def is_number(value):
+    """A Python or NumPy real number, not a bool, a tensor or an array."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def close(actual, expected, tolerance=1e-4):
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    return actual.shape == expected.shape and np.allclose(
+        actual, expected, rtol=tolerance, atol=tolerance
+    )
+
+
+def model_problems(outputs, layers, hidden_units, inputs, softmax_hint):
+    """What is wrong with a model whose dense layers, in the order it calls
+    them, are `layers` [(weights as (in, out), bias or None)], and which gave
+    `outputs` on `inputs`: it must compute Dense -> ReLU -> Dense, logits."""
+    sizes = [weights.shape for weights, _ in layers]
     if len(sizes) != 2:
         return [
             f"{len(sizes)} dense layers: the course's model has two, a hidden "
             f"layer of {hidden_units} units and an output layer of 10."
         ]
     problems = []
-    if sizes[0] != expected[0]:
+    if sizes[0] != (784, hidden_units):
         problems.append(
             f"the hidden layer maps {sizes[0][0]} -> {sizes[0][1]}, not 784 -> "
             f"{hidden_units} (args.hidden_units)."
@@ -75,255 +243,405 @@ def layer_problems(sizes, activations_missing, hidden_units):
         problems.append(
             f"the output layer has {sizes[1][1]} outputs, not 10: one logit per digit."
         )
-    if activations_missing:
-        problems.append(
+    if problems or sizes[1][0] != sizes[0][1]:
+        return problems or ["the output layer does not take the hidden layer's units."]
+    (hidden_weights, hidden_bias), (output_weights, output_bias) = layers
+
+    def output_layer(hidden):
+        return hidden @ output_weights + (0 if output_bias is None else output_bias)
+
+    hidden = inputs @ hidden_weights + (0 if hidden_bias is None else hidden_bias)
+    logits = output_layer(relu(hidden))
+    outputs = np.asarray(outputs, dtype=np.float64)
+    if close(outputs, logits):
+        return []
+    if close(outputs, softmax(logits)):
+        return [softmax_hint]
+    if close(outputs, relu(logits)):
+        return [
+            "the output layer ends with a ReLU: the outputs are never negative. "
+            "Logits must be free to go below zero (the loss turns them into "
+            "probabilities): leave the output layer without activation."
+        ]
+    if close(outputs, output_layer(hidden)):
+        return [
             "no ReLU after the hidden layer: without it the two layers compose "
             "into a single linear map, no better than one layer."
-        )
-    return problems
+        ]
+    return [
+        "the outputs are not Dense -> ReLU -> Dense of the input: apply ReLU "
+        "(max(0, x)) to the hidden layer's output, and nothing else."
+    ]
 
 
 # Keras
 
 
-def check_keras_model(model, hidden_units):
+def keras_dense_layers(model):
+    """The model's Dense layers in order, those of nested models included."""
+    import keras
+
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Dense):
+            found.append(layer)
+        elif hasattr(layer, "layers"):
+            found.extend(keras_dense_layers(layer))
+    return found
+
+
+KERAS_SOFTMAX = (
+    "the outputs are probabilities (each row sums to 1): the model ends "
+    "with a softmax. Leave the output layer linear (logits): the loss, "
+    "told from_logits=True, applies the softmax itself. On the TensorFlow "
+    "backend Keras notices a final softmax activation, warns and uses the "
+    "logits underneath; do not count on it (the course's Pitfalls page)."
+)
+
+
+@verdict("model")
+def check_keras_model(model, args):
     import keras
 
     if not isinstance(model, keras.Model):
-        report("model", [f"`model` is a {type(model).__name__}, not a Keras model."])
-        return
+        return [f"`model` is a {type(model).__name__}, not a Keras model."]
+    if not model.built:
+        return [
+            "the model has no weights yet: start the Sequential with "
+            "keras.Input(shape=(784,)), so that Keras creates them now (the "
+            "cells below read them, and model.summary() shows their shapes)."
+        ]
+    dense = keras_dense_layers(model)
+    if not model.layers or not dense or model.layers[0] is not dense[0]:
+        return [
+            "the model's first layer must be the hidden Dense layer: the cells "
+            "below read it as model.layers[0] (a functional keras.Model lists "
+            "its Input there). Build the keras.Sequential the exercise asks for."
+        ]
     try:
         outputs = keras.ops.convert_to_numpy(model(INPUTS))
-    except Exception as error:  # any error: say which, with the likely cause
-        report("model", [f"it fails on 4 images of 784 features: {error}"])
-        return
-    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-    sizes = [(layer.kernel.shape[0], layer.units) for layer in dense]
-    no_relu = len(dense) == 2 and dense[0].activation.__name__ != "relu"
-    problems = layer_problems(sizes, no_relu, hidden_units)
-    if outputs.shape == (4, 10) and looks_like_probabilities(outputs):
-        problems.append(
-            "the outputs are probabilities (each row sums to 1): the model ends "
-            "with a softmax. Leave the output layer linear (logits): the loss, "
-            "told from_logits=True, applies the softmax itself. On the TensorFlow "
-            "backend Keras notices a final softmax activation, warns and uses the "
-            "logits underneath; do not count on it (the course's Pitfalls page)."
+    except Exception as error:  # the student's code: any error is a verdict
+        return [f"it fails on 4 images of 784 features: {error_text(error)}"]
+    layers = [
+        (
+            keras.ops.convert_to_numpy(layer.kernel).astype(np.float64),
+            None
+            if layer.bias is None
+            else keras.ops.convert_to_numpy(layer.bias).astype(np.float64),
         )
-    report("model", problems)
+        for layer in keras_dense_layers(model)
+    ]
+    return model_problems(
+        outputs, layers, args.hidden_units, INPUTS.astype(np.float64), KERAS_SOFTMAX
+    )
 
 
+@verdict("loss")
 def check_keras_loss(loss_function):
+    import keras
+
     expected = cross_entropy(LOGITS, LABELS)
+    if isinstance(loss_function, type):
+        return [
+            f"`loss_function` is the class {loss_function.__name__}, not a loss: "
+            "a class was passed where an instance is needed. Create one: "
+            "keras.losses.SparseCategoricalCrossentropy(from_logits=True)."
+        ]
     if isinstance(loss_function, str):
-        report(
-            "loss",
-            [
-                f"{loss_function!r} is a name: Keras makes it a loss with "
-                "from_logits=False, which reads the model's outputs as probabilities. "
-                "Create keras.losses.SparseCategoricalCrossentropy(from_logits=True)."
-            ],
-        )
-        return
+        return [
+            f"{loss_function!r} is a name: Keras makes it a loss with "
+            "from_logits=False, which reads the model's outputs as probabilities. "
+            "Create keras.losses.SparseCategoricalCrossentropy(from_logits=True)."
+        ]
     try:
-        value = float(loss_function(LABELS, LOGITS))
-    except Exception as error:  # any error: say which, with the likely cause
-        report(
-            "loss",
-            [
-                f"it fails on integer labels and 10 logits per image: {error}. "
-                "The labels are class indices (0 to 9), not one-hot vectors: "
-                "that is the Sparse categorical cross-entropy."
-            ],
+        # A loss object gives the batch's mean; a loss function, one per image.
+        value = float(
+            np.mean(keras.ops.convert_to_numpy(loss_function(LABELS, LOGITS)))
         )
-        return
-    problems = []
-    if not math.isclose(value, expected, rel_tol=1e-4):
-        if getattr(loss_function, "get_config", dict)().get("from_logits") is False:
-            problems.append(
-                f"on fixed logits it gives {value:.4f}, not the cross-entropy "
-                f"{expected:.4f}: without from_logits=True Keras reads the logits as "
-                "probabilities. Pass from_logits=True."
-            )
-        else:
-            problems.append(
-                f"on fixed logits and labels it gives {value:.4f}, not the "
-                f"cross-entropy {expected:.4f}: use "
-                "keras.losses.SparseCategoricalCrossentropy(from_logits=True)."
-            )
-    report("loss", problems)
+    except Exception as error:  # the student's code: any error is a verdict
+        return [
+            f"it fails on integer labels and 10 logits per image: {error_text(error)}. "
+            "The labels are class indices (0 to 9), not one-hot vectors: "
+            "that is the Sparse categorical cross-entropy."
+        ]
+    if math.isclose(value, expected, rel_tol=1e-4):
+        return []
+    config = getattr(loss_function, "get_config", dict)()
+    if config.get("from_logits") is False:
+        return [
+            f"on fixed logits it gives {value:.4f}, not the cross-entropy "
+            f"{expected:.4f}: without from_logits=True Keras reads the logits as "
+            "probabilities. Pass from_logits=True."
+        ]
+    return [
+        f"on fixed logits and labels it gives {value:.4f}, not the "
+        f"cross-entropy {expected:.4f}: use "
+        "keras.losses.SparseCategoricalCrossentropy(from_logits=True)."
+    ]
 
 
-def check_keras_training(history, epoch_seconds, keep_best, args):
+@verdict("training")
+def check_keras_training(
+    history, epoch_seconds, keep_best, args, model, x_train, x_val, y_val
+):
+    """What fit did: its epochs, its steps over the whole training set, its
+    validation on the course's held-out split, its callbacks."""
     if not isinstance(history, dict) or "loss" not in history:
-        report("training", ["`history` should be what model.fit(...) returns."])
-        return
+        return ["`history` should be what model.fit(...) returns."]
     problems = []
-    if len(history["loss"]) != args.epochs:
+    epochs = len(history["loss"])
+    if epochs != args.epochs:
         problems.append(
-            f"it trained {len(history['loss'])} epochs, not args.epochs "
+            f"it trained {epochs} epoch{'' if epochs == 1 else 's'}, not args.epochs "
             f"({args.epochs}): pass epochs=args.epochs."
+        )
+    steps = int(model.optimizer.iterations)
+    expected_steps = epochs * math.ceil(len(x_train) / args.batch_size)
+    if steps != expected_steps:
+        problems.append(
+            f"it took {steps} steps, not {expected_steps} ({epochs} epochs of "
+            f"{len(x_train)} images in batches of args.batch_size, "
+            f"{args.batch_size}): train on all of x_train, y_train, with "
+            "batch_size=args.batch_size."
         )
     if "val_loss" not in history:
         problems.append("no validation loss: pass validation_data=(x_val, y_val).")
-    if len(epoch_seconds) != len(history["loss"]) or keep_best.model is None:
+    else:
+        # The kept weights' loss on the held-out split is one of the epochs'.
+        evaluated = model.evaluate(x_val, y_val, batch_size=args.batch_size, verbose=0)
+        val_loss = evaluated[0] if isinstance(evaluated, list) else evaluated
+        if not any(
+            math.isclose(val_loss, value, rel_tol=1e-3, abs_tol=1e-5)
+            for value in history["val_loss"]
+        ):
+            problems.append(
+                "the validation loss is not the loss on (x_val, y_val), the "
+                "course's held-out split: pass validation_data=(x_val, y_val) "
+                "(validation_split would hold out the end of the training set "
+                "instead, and train on less)."
+            )
+    if len(epoch_seconds) != epochs or keep_best.model is None:
         problems.append(
             "the callbacks did not run: pass callbacks=[EpochTimer(), keep_best]."
         )
     if not all(math.isfinite(value) for value in history["loss"]):
         problems.append("the training loss is not a finite number.")
-    report("training", problems)
+    return problems
 
 
+@verdict("evaluation")
 def check_keras_evaluation(test_loss, test_accuracy, model, x_test, y_test):
     import keras
 
+    for name, value in (("test_loss", test_loss), ("test_accuracy", test_accuracy)):
+        if not is_number(value):
+            return [
+                f"{name} is a {type(value).__name__}, not a number: evaluate "
+                "returns a list [loss, accuracy]; unpack it: "
+                "test_loss, test_accuracy = model.evaluate(...)."
+            ]
     logits = keras.ops.convert_to_numpy(model.predict(x_test, verbose=0))
     loss = cross_entropy(logits, y_test)
     accuracy = float(np.mean(logits.argmax(axis=1) == y_test))
-    problems = []
     if not (math.isclose(test_loss, loss, rel_tol=1e-3, abs_tol=1e-4)):
         if math.isclose(test_loss, accuracy, abs_tol=1e-4):
-            problems.append(
+            return [
                 "test_loss and test_accuracy are swapped: evaluate returns the "
                 "loss first, then the metrics."
-            )
-        else:
-            problems.append(
-                f"test_loss is {test_loss:.4f}; the model's loss on the test set is "
-                f"{loss:.4f}: evaluate on x_test and y_test."
-            )
-    elif not math.isclose(test_accuracy, accuracy, abs_tol=1e-4):
-        problems.append(
+            ]
+        return [
+            f"test_loss is {test_loss:.4f}; the model's loss on the test set is "
+            f"{loss:.4f}: evaluate on x_test and y_test."
+        ]
+    if not math.isclose(test_accuracy, accuracy, abs_tol=1e-4):
+        return [
             f"test_accuracy is {test_accuracy}; the model's accuracy on the test "
             f"set is {accuracy:.4f} (a fraction, not a percentage)."
-        )
-    report("evaluation", problems)
+        ]
+    return []
 
 
 # PyTorch
 
 
-def check_pytorch_model(model, hidden_units):
+PYTORCH_SOFTMAX = (
+    "the outputs are probabilities (each row sums to 1): forward applies "
+    "a softmax. Return the logits: nn.CrossEntropyLoss applies log-softmax "
+    f"itself. With both, {SOFTMAX_TWICE}."
+)
+
+
+@verdict("model")
+def check_pytorch_model(model, args):
     import torch
     from torch import nn
 
+    if isinstance(model, type):
+        return [
+            f"`model` is the class {model.__name__}, not a model: create one, "
+            f"with (): model = {model.__name__}(args.hidden_units)."
+        ]
     if not isinstance(model, nn.Module):
-        report(
-            "model",
-            [
-                f"`model` is a {type(model).__module__}.{type(model).__name__}, "
-                "not a PyTorch nn.Module: define class MLP(nn.Module), then "
-                "model = MLP(args.hidden_units)."
-            ],
-        )
-        return
-    x = torch.from_numpy(INPUTS)
+        return [
+            f"`model` is a {type(model).__module__}.{type(model).__name__}, "
+            "not a PyTorch nn.Module: define class MLP(nn.Module), then "
+            "model = MLP(args.hidden_units)."
+        ]
+    # The linear layers in the order forward calls them, whatever their names.
+    called = []
+    hooks = [
+        layer.register_forward_hook(lambda layer, *_: called.append(layer))
+        for layer in model.modules()
+        if isinstance(layer, nn.Linear)
+    ]
+    device = next(model.parameters(), torch.zeros(0)).device
     try:
         with torch.no_grad():
-            outputs, at_zero = model(torch.cat([x, -x])), model(torch.zeros(1, 784))
-    except Exception as error:  # any error: say which, with the likely cause
-        report("model", [f"it fails on 4 images of 784 features: {error}"])
-        return
-    linear = [layer for layer in model.modules() if isinstance(layer, nn.Linear)]
-    sizes = [(layer.in_features, layer.out_features) for layer in linear]
-    # A model without a non-linearity is affine: f(x) + f(-x) = 2 f(0).
-    affine = torch.allclose(outputs[:4] + outputs[4:], 2 * at_zero, atol=1e-4)
-    problems = layer_problems(sizes, len(linear) == 2 and affine, hidden_units)
-    if outputs.shape == (8, 10) and looks_like_probabilities(outputs.numpy()):
-        problems.append(
-            "the outputs are probabilities (each row sums to 1): forward applies "
-            "a softmax. Return the logits: nn.CrossEntropyLoss applies log-softmax "
-            f"itself. With both, {SOFTMAX_TWICE}."
+            outputs = model(torch.from_numpy(INPUTS).to(device)).cpu().numpy()
+    except Exception as error:  # the student's code: any error is a verdict
+        return [f"it fails on 4 images of 784 features: {error_text(error)}"]
+    finally:
+        for hook in hooks:
+            hook.remove()
+    layers = [
+        (
+            layer.weight.detach().cpu().double().numpy().T,
+            None if layer.bias is None else layer.bias.detach().cpu().double().numpy(),
         )
-    report("model", problems)
+        for layer in called
+    ]
+    return model_problems(
+        outputs, layers, args.hidden_units, INPUTS.astype(np.float64), PYTORCH_SOFTMAX
+    )
 
 
+@verdict("loss")
 def check_pytorch_loss(loss_function):
     import torch
     from torch import nn
 
+    if isinstance(loss_function, type):
+        return [
+            f"`loss_function` is the class {loss_function.__name__}, not a loss: "
+            "a class was passed where an instance is needed. Create one, with "
+            "(): nn.CrossEntropyLoss()."
+        ]
     logits, labels = torch.from_numpy(LOGITS), torch.from_numpy(LABELS)
     expected = cross_entropy(LOGITS, LABELS)
     try:
         value = float(loss_function(logits, labels))
-    except Exception as error:  # any error: say which, with the likely cause
-        report(
-            "loss",
-            [
-                f"it fails on (logits, class indices): {error}. Use "
-                "nn.CrossEntropyLoss(), which takes the labels as int64 indices."
-            ],
-        )
-        return
-    problems = []
+    except Exception as error:  # the student's code: any error is a verdict
+        return [
+            f"it fails on (logits, class indices): {error_text(error)}. Use "
+            "nn.CrossEntropyLoss(), which takes the labels as int64 indices."
+        ]
+    if math.isclose(value, expected, rel_tol=1e-4):
+        return []
     if isinstance(loss_function, nn.NLLLoss):
-        problems.append(
+        return [
             "nn.NLLLoss expects log-probabilities and only picks -input[label]: "
             "on logits it is not a cross-entropy. Use nn.CrossEntropyLoss()."
-        )
-    elif math.isclose(value, cross_entropy(softmax(LOGITS), LABELS), rel_tol=1e-4):
-        problems.append(
+        ]
+    if math.isclose(value, cross_entropy(softmax(LOGITS), LABELS), rel_tol=1e-4):
+        return [
             f"it applies a softmax before the cross-entropy: {SOFTMAX_TWICE}. "
             "nn.CrossEntropyLoss takes the logits as they are."
-        )
-    elif not math.isclose(value, expected, rel_tol=1e-4):
-        problems.append(
-            f"on fixed logits and labels it gives {value:.4f}, not the "
-            f"cross-entropy {expected:.4f}: use nn.CrossEntropyLoss()."
-        )
-    report("loss", problems)
+        ]
+    if math.isclose(value, expected * len(LABELS), rel_tol=1e-4):
+        return [
+            "it sums the losses of the batch instead of averaging them: the "
+            "step size then grows with the batch. Keep reduction='mean', the "
+            "default."
+        ]
+    return [
+        f"on fixed logits and labels it gives {value:.4f}, not the "
+        f"cross-entropy {expected:.4f}: use nn.CrossEntropyLoss()."
+    ]
 
 
-def check_pytorch_evaluate(evaluate):
+def dropout_case():
+    """A small fixed model with dropout (in training mode its outputs change
+    from call to call, in evaluation mode they do not), 8 images and labels of
+    which 5 are its eval-mode predictions: an accuracy of 5/8."""
     import torch
     from torch import nn
 
-    # A small fixed model with dropout: in training mode its outputs change
-    # from call to call, in evaluation mode they do not.
     generator = torch.Generator().manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 10), nn.Dropout(0.5))
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.copy_(torch.randn(parameter.shape, generator=generator) / 10)
-    x, y = torch.from_numpy(INPUTS), torch.tensor([0, 1, 2, 3])
+    x = torch.from_numpy(np.concatenate([INPUTS, 1 - INPUTS]))
     model.eval()
     with torch.no_grad():
         logits = model(x).numpy()
+    labels = logits.argmax(axis=1)
+    labels[5:] = (labels[5:] + 1) % 10
+    return model, x, torch.from_numpy(labels).long(), logits
+
+
+@verdict("evaluate")
+def check_pytorch_evaluate(evaluate):
+    model, x, y, logits = dropout_case()
     expected_loss = cross_entropy(logits, y.numpy())
-    expected_accuracy = float(np.mean(logits.argmax(axis=1) == y.numpy()))
+    correct = int(np.sum(logits.argmax(axis=1) == y.numpy()))
+    expected_accuracy = correct / len(y)
     model.train()  # as the training loop leaves it
     try:
         loss, accuracy = evaluate(model, x, y)
-    except Exception as error:  # any error: say which, with the likely cause
-        report("evaluate", [f"evaluate(model, x, y) fails: {error}"])
-        return
-    problems = []
-    if not isinstance(loss, float) or not isinstance(accuracy, float):
-        problems.append(
+    except Exception as error:  # the student's code: any error is a verdict
+        return [f"evaluate(model, x, y) fails: {error_text(error)}"]
+    if not is_number(loss) or not is_number(accuracy):
+        return [
             f"it returns {type(loss).__name__} and {type(accuracy).__name__}, not "
             "two Python floats: end each with .item()."
-        )
-    elif model.training or not math.isclose(loss, expected_loss, rel_tol=1e-4):
+        ]
+    problems = []
+    if model.training:
         problems.append(
-            f"on a fixed model with dropout the loss is {loss:.4f}, not "
-            f"{expected_loss:.4f}: the model was in training mode (dropout on). "
-            "Call model.eval() before computing the logits."
+            "the model was in training mode (dropout on) when it computed the "
+            "logits: evaluate calls model.eval() first; do not switch it back."
         )
-    elif not math.isclose(accuracy, expected_accuracy, abs_tol=1e-6):
+    elif math.isclose(loss, cross_entropy(softmax(logits), y.numpy()), rel_tol=1e-4):
+        problems.append(
+            f"the loss applies a softmax before the cross-entropy: {SOFTMAX_TWICE}. "
+            "Pass the logits to loss_function as they are."
+        )
+    elif not math.isclose(loss, expected_loss, rel_tol=1e-4):
+        problems.append(
+            f"on a fixed model the loss is {loss:.4f}, not {expected_loss:.4f}, "
+            "the cross-entropy of its logits: loss_function(logits, y).item()."
+        )
+    if math.isclose(accuracy, expected_accuracy, abs_tol=1e-6):
+        return problems
+    if math.isclose(accuracy, correct):
+        problems.append(
+            f"accuracy is {accuracy!r}, a count of correct images ({correct} of "
+            f"{len(y)}), not a fraction: divide by len(y), or take the mean "
+            "of (argmax == y) as floats."
+        )
+    elif math.isclose(accuracy, 100 * expected_accuracy):
+        problems.append(
+            f"accuracy is {accuracy!r}, a percentage: return the fraction "
+            f"({expected_accuracy}), as Keras does."
+        )
+    else:
         problems.append(
             f"accuracy is {accuracy}, not {expected_accuracy}: the fraction of "
             "images whose largest logit (argmax over dim=1) is the label."
         )
-    report("evaluate", problems)
+    return problems
 
 
+@verdict("training step")
 def check_pytorch_training(
     train_epoch, model, optimizer, scheduler, loss_function, x_train, y_train
 ):
     """Your train_epoch, run for one epoch of one small batch (the first 8
     training images), from the trained weights: after it, the weights must
     have moved, and the stored gradients must be those of that batch's loss
-    alone. The model, the optimizer and the schedule are put back after."""
+    alone. The model, the optimizer and the schedule are put back after. It
+    judges the weights and gradients only, so it holds for any optimizer."""
     import copy
 
     import torch
@@ -346,7 +664,7 @@ def check_pytorch_training(
         train_epoch(model, x, y, 1)
     except Exception as error:  # the student's code: any error is a verdict
         problems.append(
-            f"train_epoch raised {type(error).__name__}: {error}. The step is: "
+            f"train_epoch raised {error_text(error)}. The step is: "
             "optimizer.zero_grad(), logits = model(x_batch), loss = "
             "loss_function(logits, y_batch), loss.backward(), optimizer.step()."
         )
@@ -383,4 +701,4 @@ def check_pytorch_training(
     finally:
         for part, state in zip((model, optimizer, scheduler), saved, strict=True):
             part.load_state_dict(state)
-    report("training step", problems)
+    return problems
