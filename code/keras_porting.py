@@ -212,12 +212,12 @@ def one_epoch():
     return time.perf_counter() - start, weights(model)
 
 
-# Op determinism cannot be switched off, so the runs without it come first.
+# No exported call switches op determinism off: the runs without it first.
 runs = {"off": [one_epoch(), one_epoch()]}
 # --8<-- [start:determinism]
 # Python's, NumPy's and TensorFlow's seeds, and ops that give the same result
-# for the same input (on a GPU, kernels that add in a fixed order); no call
-# switches the second off again.
+# for the same input (on a GPU, kernels that add in a fixed order);
+# TensorFlow exports no call that switches the second off again.
 keras.utils.set_random_seed(SEED)
 tf.config.experimental.enable_op_determinism()
 # --8<-- [end:determinism]

@@ -42,20 +42,23 @@ def agrees_to_rounding(parity, comparison):
 def adam_drift(parity):
     """How much of Adam's drift between the frameworks is epsilon's."""
     experiments = parity["experiments"]
-    default, same, negligible = (
-        experiments[name]["max_weight_difference"]
+    runs = [
+        experiments[name]
         for name in (
             "adam_default_epsilon",
             "adam_same_epsilon",
             "adam_negligible_epsilon",
         )
-    )
+    ]
+    default, same, negligible = (run["max_weight_difference"] for run in runs)
+    losses = ", ".join(f"{run['max_loss_difference']:.2g}" for run in runs)
     return (
         f"Adam's weights end {default:.3f} apart (largest difference, over "
         f"the {len(parity['backends'])} Keras backends) with each framework's "
-        f"default epsilon; the same epsilon in both shrinks that by "
-        f"{1 - same / default:.0%} (to {same:.3f}), a negligible one by "
-        f"{1 - negligible / default:.0%} (to {negligible:.3f})"
+        f"default epsilon; the same epsilon in both shrinks that weight "
+        f"difference by {1 - same / default:.0%} (to {same:.3f}), a negligible "
+        f"one by {1 - negligible / default:.0%} (to {negligible:.3f}); the "
+        f"largest loss differences of the three runs, in that order: {losses}"
     )
 
 

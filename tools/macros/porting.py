@@ -194,6 +194,33 @@ def porting_determinism_table(porting):
     )
 
 
+# Timings on the machine that made the results move by tens of percent with
+# the load of other work: with two runs per setting, a gap below this share
+# of the faster setting's slowest run is no difference, nor is one smaller
+# than the spread of a setting's own two runs.
+MEANINGFUL_GAP = 0.10
+
+
+def time_difference(on, off):
+    """The switch's cost in words, from two runs with and without it."""
+    slower, faster = (on, off) if min(on) > max(off) else (off, on)
+    gap = min(slower) / max(faster) - 1
+    noise = max(max(runs) / min(runs) - 1 for runs in (on, off))
+    ranges = f"{spread(on)} with it, {spread(off)} without"
+    if min(slower) <= max(faster):
+        return f"took no measurably different time ({ranges}, two runs each)"
+    if gap < max(MEANINGFUL_GAP, noise):
+        return (
+            f"took no measurably different time ({ranges}, two runs each: the "
+            f"ranges are {gap:.0%} apart, while one setting's own two runs "
+            f"differ by up to {noise:.0%})"
+        )
+    return (
+        f"{'was slower' if slower is on else 'was faster'} in both runs "
+        f"({ranges}): two runs each, an indication rather than a measurement"
+    )
+
+
 def porting_determinism_verdict(porting):
     """What the switch changed here, on the CPU: results and time."""
     parts = []
@@ -201,19 +228,7 @@ def porting_determinism_verdict(porting):
         found = porting[framework]["determinism"]
         off, on = found["off"], found["on"]
         same = off["difference"] == 0 and on["difference"] == 0
-        overlap = min(on["seconds"]) <= max(off["seconds"]) and min(
-            off["seconds"]
-        ) <= max(on["seconds"])
-        cost = (
-            "took no measurably different time (the two settings' times overlap)"
-            if overlap
-            else (
-                "was slower"
-                if min(on["seconds"]) > max(off["seconds"])
-                else "was faster"
-            )
-            + f" ({spread(on['seconds'])} against {spread(off['seconds'])})"
-        )
+        cost = time_difference(on["seconds"], off["seconds"])
         parts.append(
             f"{name} gave "
             + (

@@ -180,14 +180,42 @@ def ablation_conclusion(seeds):
         found for found in seeds["ablation"].values() if found["changes"][1:] == []
     ]
     does = [found["label"] for found in single if accounts_for_gap(found)]
-    does_not = [found["label"] for found in single if not accounts_for_gap(found)]
-    test = "a change that moves its framework and closes the gap"
-    if not does:
-        return f"None of the defaults tried accounts for the gap ({test})."
-    sentence = f"By this test ({test}), what accounts for the gap: " + "; ".join(does)
-    if does_not:
-        sentence += ". What does not: " + "; ".join(does_not)
+    # An interval that contains zero shows no effect, and excludes none
+    # inside it: such a change is neither credited nor ruled out.
+    unshown = [
+        f"{found['label']} (from {points_between(found['against_own'])} points, "
+        "which includes no effect and effects that large)"
+        for found in single
+        if not excludes_zero(found["against_own"])
+    ]
+    short = [
+        found["label"]
+        for found in single
+        if excludes_zero(found["against_own"]) and not accounts_for_gap(found)
+    ]
+    test = (
+        "a change that moves its framework, after which the two frameworks "
+        "cannot be told apart"
+    )
+    if does:
+        sentence = (
+            f"What passes this test ({test}), and so may account for the gap: "
+            + "; ".join(does)
+        )
+    else:
+        sentence = f"None of the defaults tried passes the test ({test})"
+    if short:
+        sentence += ". What moves its framework but leaves a gap: " + "; ".join(short)
+    if unshown:
+        sentence += f". What {len(seeds['seeds'])} seeds cannot decide: " + "; ".join(
+            unshown
+        )
     return sentence + "."
+
+
+def points_between(found):
+    """A Welch interval's ends in points: '-0.05 to +0.11'."""
+    return f"{found['low'] * 100:+.2f} to {found['high'] * 100:+.2f}"
 
 
 def ablation_verdict(seeds):
