@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 DOCS_VENV ?= .venv-docs
+ZENSICAL_VENV ?= .venv-zensical
 BIN := $(VENV)/bin
 DOCS_BIN := $(DOCS_VENV)/bin
 # The MNIST folder, if set (see README): passed on to the programs.
@@ -10,7 +11,7 @@ export MNIST_DIR
 export NO_MKDOCS_2_WARNING := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help serve build test test-fast test-retrain chromium parity stale lint format clean
+.PHONY: help serve build build-zensical test test-newest test-fast test-retrain chromium parity stale lint format clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,11 +29,21 @@ $(VENV)/.installed: requirements.txt requirements-docs.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
+# Zensical in a virtualenv of its own: its own Markdown stack, beside MkDocs'.
+$(ZENSICAL_VENV)/.installed: requirements-zensical.txt
+	$(PYTHON) -m venv $(ZENSICAL_VENV)
+	$(ZENSICAL_VENV)/bin/pip install --quiet --upgrade pip
+	$(ZENSICAL_VENV)/bin/pip install --quiet -r requirements-zensical.txt
+	touch $@
+
 serve: $(DOCS_VENV)/.installed ## serve the site on http://127.0.0.1:8000 (light requirements only)
 	$(DOCS_BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 build: $(DOCS_VENV)/.installed ## build the site into site/, failing on any warning
 	$(DOCS_BIN)/mkdocs build --strict
+
+build-zensical: $(ZENSICAL_VENV)/.installed ## build the same site with Zensical, into site/
+	$(ZENSICAL_VENV)/bin/zensical build --strict --clean
 
 BROWSER_TESTS := tests/browser
 
@@ -52,7 +63,7 @@ chromium: ## install Debian's Chromium for the browser tests, unless a Chromium 
 # TEST_WORKERS=1 runs the suite in one process.
 TEST_WORKERS ?= 2
 
-test: $(VENV)/.installed $(BROWSER_TESTS)/node_modules/.installed chromium ## install everything and run the test suite, slow tests included (not the retrain tests)
+test: $(VENV)/.installed $(ZENSICAL_VENV)/.installed $(BROWSER_TESTS)/node_modules/.installed chromium ## install everything and run the test suite, slow tests included (not the retrain tests)
 	$(BIN)/python -m pytest $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup)
 
 test-fast: $(VENV)/.installed ## the test suite without the slow tests
@@ -62,6 +73,20 @@ test-fast: $(VENV)/.installed ## the test suite without the slow tests
 # instead of retraining again.
 test-retrain: $(VENV)/.installed ## the tests that need a full retrain (into a scratch folder, or RETRAINED=folder)
 	$(BIN)/python -m pytest -m retrain $(if $(RETRAINED),--retrained $(RETRAINED))
+
+# The frameworks at their newest releases, everything else as pinned: what
+# the weekly Newest workflow tries, in a virtualenv of its own (never the
+# one the site is built with). Its summary: test-output/newest-summary.md.
+NEWEST_VENV ?= .venv-newest
+NEWEST_PACKAGES := tensorflow-cpu keras torch torchvision jax jaxlib
+
+test-newest: ## the fast suite and both notebook editions on the newest framework releases (.venv-newest/)
+	$(PYTHON) -m venv $(NEWEST_VENV)
+	$(NEWEST_VENV)/bin/pip install --quiet --upgrade pip
+	$(NEWEST_VENV)/bin/pip install --quiet -r requirements.txt
+	$(NEWEST_VENV)/bin/pip install --quiet --upgrade $(NEWEST_PACKAGES)
+	mkdir -p test-output
+	$(NEWEST_VENV)/bin/python -m tools.newest $(NEWEST_PACKAGES)
 
 parity: $(VENV)/.installed ## train Keras and PyTorch step by step from the same weights; results in runs/parity.json
 	$(BIN)/python code/parity.py

@@ -9,6 +9,7 @@ environment variable only, as it reaches every tool.
 """
 
 import contextlib
+import gzip
 import os
 import re
 import subprocess
@@ -89,15 +90,29 @@ def chromium_path():
     )
 
 
+# What GitHub Pages sends compressed (gzip): text, scripts, styles, data and
+# SVG; images and fonts go as they are. The local test server compresses
+# nothing, so the transferred size is worked out from the bodies.
+COMPRESSED_TYPES = re.compile(r"^(text/|application/(javascript|json)|image/svg)")
+
+
+def transferred_size(body, headers):
+    """The bytes a response takes over the network from GitHub Pages."""
+    if COMPRESSED_TYPES.match(headers.get("content-type", "")):
+        return len(gzip.compress(body))
+    return len(body)
+
+
 def open_page(browser, url, color_scheme="light", wait_until="networkidle", **options):
     """Open `url` in a new browser context and record what loading it did:
     every request, console errors and uncaught exceptions, and the bytes of
-    every response body (the page's weight on first load). By default it
+    every response body (the page's weight on first load), as they are and
+    as GitHub Pages would transfer them. By default it
     returns once the network has been idle for half a second (every request
     counted); wait_until="load" returns at the page's load event."""
     context = browser.new_context(color_scheme=color_scheme, **options)
     page = context.new_page()
-    record = {"requests": [], "errors": [], "bytes": 0}
+    record = {"requests": [], "errors": [], "bytes": 0, "transferred": 0}
     page.on("request", lambda request: record["requests"].append(request.url))
     page.on(
         "console",
@@ -112,8 +127,9 @@ def open_page(browser, url, color_scheme="light", wait_until="networkidle", **op
         with contextlib.suppress(Exception):
             # Read the body first: while it waits, other responses are counted,
             # and `record["bytes"] += ...` would then write back a stale total.
-            size = len(response.body())
-            record["bytes"] += size
+            body = response.body()
+            record["bytes"] += len(body)
+            record["transferred"] += transferred_size(body, response.headers)
 
     page.on("response", count)
     response = page.goto(url, wait_until=wait_until)

@@ -27,6 +27,13 @@ COPY_BUTTON = "button[data-md-type='copy']"
 # Bytes a page may transfer on first load (1.5 MiB), scrolled to the end so
 # that lazy images count: every page, the Playground's models included.
 PAGE_WEIGHT_BUDGET = 1.5 * 2**20
+# The notebooks' pages, text and code only, have a budget of their own: what
+# they transfer from GitHub Pages (compressed, see helpers.transferred_size).
+NOTEBOOK_PAGE_BUDGET = 600 * 2**10
+
+
+def is_notebook_page(path):
+    return path.startswith("notebooks/") and path != "notebooks/"
 
 
 @pytest.fixture(scope="session")
@@ -51,12 +58,22 @@ def weights():
     OUTPUT_DIR.mkdir(exist_ok=True)
     (OUTPUT_DIR / "page-weight.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = [
-        f"{bytes_ / 2**20:7.2f} MiB  /{page}" for page, bytes_ in sorted(report.items())
+        f"{weight['bytes'] / 2**20:7.2f} MiB, {weight['transferred'] / 2**10:5.0f} "
+        f"KiB transferred  /{page}"
+        for page, weight in sorted(report.items())
     ]
-    heavy = [page for page, bytes_ in report.items() if bytes_ > PAGE_WEIGHT_BUDGET]
-    budget = "met" if not heavy else f"exceeded by {', '.join(heavy)}"
+    heavy = [
+        page
+        for page, weight in report.items()
+        if weight["bytes"] > PAGE_WEIGHT_BUDGET
+        or (is_notebook_page(page) and weight["transferred"] > NOTEBOOK_PAGE_BUDGET)
+    ]
+    verdict = "met" if not heavy else f"exceeded by {', '.join(heavy)}"
     print("\npage weight, first load:\n" + "\n".join(lines))
-    print(f"budget, every page at most 1.5 MiB: {budget}")
+    print(
+        "budget, every page at most 1.5 MiB, a notebook's page 600 KiB "
+        f"transferred: {verdict}"
+    )
 
 
 def scroll_through(page):
@@ -108,11 +125,16 @@ def test_every_page_loads_cleanly_and_privately(
                 if status != 200:
                     problems.append(f"/{path}: image {image['src']}: status {status}")
         if scheme == "light":
-            weights[path] = record["bytes"]
+            weights[path] = {key: record[key] for key in ("bytes", "transferred")}
             if record["bytes"] > PAGE_WEIGHT_BUDGET:
                 problems.append(
                     f"/{path}: {record['bytes']:,} bytes on first load, over "
                     f"the budget of {PAGE_WEIGHT_BUDGET:,.0f} (1.5 MiB)"
+                )
+            if is_notebook_page(path) and record["transferred"] > NOTEBOOK_PAGE_BUDGET:
+                problems.append(
+                    f"/{path}: {record['transferred']:,} bytes transferred on "
+                    f"first load, over the notebooks' budget of 600 KiB"
                 )
         name = path.strip("/").replace("/", "-") or "home"
         page.screenshot(path=shots / f"{name}-{scheme}.png", full_page=True)
@@ -183,12 +205,12 @@ def test_every_code_block_has_a_copy_button_that_copies_it(browser, server, page
             wait_until="load",
             permissions=["clipboard-read", "clipboard-write"],
         )
-        # Material puts a copy button in every code block of the pages,
-        # notebook cells included (not their outputs).
+        # Material puts a copy button in every code block of the pages, the
+        # notebooks' cells and outputs included.
         has_button = page.eval_on_selector_all(
             ".md-content pre > code",
-            "codes => codes.filter(code => !code.closest('.jp-OutputArea'))"
-            f".map(code => !!code.parentElement.querySelector({COPY_BUTTON!r}))",
+            "codes => codes.map(code => "
+            f"!!code.parentElement.querySelector({COPY_BUTTON!r}))",
         )
         missing += [f"/{path}: block {i}" for i, ok in enumerate(has_button) if not ok]
         blocks = page.locator(f".md-content pre:has(> code):has({COPY_BUTTON})")

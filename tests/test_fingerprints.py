@@ -29,7 +29,10 @@ NOT_AN_INPUT = {
     "tools/fingerprint.py": "the fingerprint mechanism itself",
     "tools/results.py": "the declaration of the result sets; the tests below "
     "check it against the code",
-    "tools/site_hooks.py": "adjusts the site build; it makes no results",
+    "tools/newest.py": "runs the tests on the newest framework releases; it "
+    "makes no results",
+    "tools/pythons.py": "the supported Pythons, for the pages and the tests; "
+    "it makes no results",
 }
 # The declaration and the mechanism: every step imports them.
 MECHANISM = {"tools/fingerprint.py", "tools/results.py"}

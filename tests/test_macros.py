@@ -31,10 +31,11 @@ from tools.macros import (
 class FakeEnv:
     """What `define_env` uses of mkdocs-macros' environment."""
 
-    def __init__(self, src_uri="index.md"):
+    def __init__(self, url=""):
         self.variables, self.macros, self.filters = {}, {}, {}
         self.conf = {"repo_url": "https://github.com/owner/course"}
-        self.page = SimpleNamespace(file=SimpleNamespace(src_uri=src_uri))
+        # A page as both builders give it: its URL (no MkDocs `file`).
+        self.page = SimpleNamespace(url=url)
 
     def macro(self, function, name=""):
         self.macros[name or function.__name__] = function
@@ -326,10 +327,15 @@ def test_parity_outcome_splits_the_backends_by_the_rounding_tolerance():
 
 def test_figure_links_relative_to_the_page():
     alt = {"generated/": {"curves": 'Loss "per" epoch'}}
-    env = FakeEnv("lectures/training.md")
+    env = FakeEnv("lectures/training/")
     html = pages.figure(alt, env, "curves", "Caption")
     assert "![Loss &quot;per&quot; epoch](../generated/figures/curves-light.svg" in html
     assert "<figcaption>Caption</figcaption>" in html
+    # A folder's index page and the home page, from their URLs.
+    assert "](../generated/figures/" in pages.figure(
+        alt, FakeEnv("notebooks/"), "curves"
+    )
+    assert "](generated/figures/" in pages.figure(alt, FakeEnv(""), "curves")
 
 
 def test_output_is_the_lines_from_first_to_last():

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import textwrap
+import unittest.mock
 
 import nbformat
 import pytest
@@ -62,6 +63,29 @@ def test_committed_notebook_equals_a_fresh_assembly(path, exercises):
     assert sources(committed.cells) == sources(fresh.cells), (
         f"{path.name} is stale: run `make notebook` and commit the result"
     )
+
+
+@pytest.mark.parametrize("path", [SOLUTION, EXERCISES], ids=["solution", "exercises"])
+def test_each_notebook_page_is_its_committed_notebook(path):
+    """The site's page of each notebook is made from the committed notebook
+    as it stands, outputs included; the folded helper modules are links."""
+    markdown_text, images = build_notebooks.page_of(
+        nbformat.read(path, as_version=4), path
+    )
+    page = path.with_suffix(".md")
+    assert page.is_file() and page.read_text() == markdown_text, (
+        f"{page.name} is stale: run `make notebook` and commit the result"
+    )
+    for name, data in images.items():
+        assert (path.parent / name).read_bytes() == data, name
+    assert f"[Download the notebook]({path.name})" in markdown_text
+    assert "%%writefile" not in markdown_text
+    assert markdown_text.count("A folded cell of the notebook writes") == len(
+        build_notebooks.HELPER_MODULES
+    )
+    assert f"]({SITE_URL}" not in markdown_text  # links between the site's pages
+    verdicts = markdown_text.count("✔ ")
+    assert verdicts == (0 if path == EXERCISES else 8)
 
 
 def test_committed_solution_has_the_outputs_of_a_clean_run():
@@ -125,6 +149,56 @@ def test_the_versions_cell_quotes_the_versions_that_made_the_site():
     assert "yours:" in text_of(cell)
     # The first code cell: before any framework loads.
     assert code_cells(notebook)[0] is cell
+
+
+@pytest.mark.parametrize(
+    ("installed", "expected"),
+    [
+        ({}, []),
+        ({"keras": "3.9.0"}, ["older, above the oldest that runs", "should run"]),
+        ({"torch": "2.20.0"}, ["<- newer", "should run"]),
+        (
+            {"keras": "2.15.0"},
+            ["too old: Keras 2 has another API", "missing or too old"],
+        ),
+        (
+            {"torch": "2.6.0+cu124"},
+            ["too old: no check_available", "missing or too old"],
+        ),
+        ({"tensorflow-cpu": None, "tensorflow": None}, ["not installed", "missing"]),
+    ],
+    ids=["the-course's", "older", "newer", "keras-2", "torch-2.6", "no-tensorflow"],
+)
+def test_the_versions_cell_tells_older_from_too_old(installed, expected, capsys):
+    """The first cell, run with other installed versions (None: not there)."""
+    source = next(
+        c.source
+        for c in code_cells(committed_solution())
+        if "COURSE_VERSIONS" in c.source
+    )
+    from importlib import metadata
+
+    # The course's versions, whatever is installed here, then the case's.
+    course_versions = build_notebooks.site_versions()
+    fake = {
+        "tensorflow": None,
+        "tensorflow-cpu": course_versions["TensorFlow"],
+        "keras": course_versions["Keras"],
+        "torch": course_versions["PyTorch"],
+    } | installed
+
+    def version(distribution):
+        if fake.get(distribution) is None:
+            raise metadata.PackageNotFoundError(distribution)
+        return fake[distribution]
+
+    with unittest.mock.patch.object(metadata, "version", version):
+        exec(source, {})
+    printed = capsys.readouterr().out
+    for words in expected:
+        assert words in printed, printed
+    if not installed:
+        assert "<-" not in printed and "pip install" not in printed
 
 
 def test_every_explained_in_is_a_link_to_a_course_page():
@@ -546,6 +620,14 @@ RIGHT_ANSWERS = {
 
             model = MLP(args.hidden_units)
         """,
+        "dropout-in-training": """
+            model = nn.Sequential(
+                nn.Linear(784, args.hidden_units),
+                nn.ReLU(),
+                nn.Dropout(0.2),
+                nn.Linear(args.hidden_units, 10),
+            )
+        """,
         "nested-sequential": """
             class MLP(nn.Module):
                 def __init__(self, hidden_units):
@@ -634,7 +716,21 @@ MISTAKES = {
             hidden = keras.layers.Dense(args.hidden_units, activation="relu")(inputs)
             model = keras.Model(inputs, keras.layers.Dense(10)(hidden))
             """,
-            "Build the keras.Sequential the exercise asks for",
+            "build the keras.Sequential the exercise asks for",
+        ),
+        "log-softmax-output": (
+            (
+                "keras.layers.Dense(10)",
+                'keras.layers.Dense(10, activation="log_softmax")',
+            ),
+            "the outputs are log-probabilities",
+        ),
+        "flatten-first": (
+            (
+                "keras.Input(shape=(784,)),",
+                "keras.Input(shape=(784,)),\nkeras.layers.Flatten(),",
+            ),
+            "a Flatten is not needed",
         ),
         "a-typo": (
             ("keras.layers.Dense(10)", "keras.layers.Dens(10)"),
@@ -718,6 +814,29 @@ MISTAKES = {
             "no ReLU after the hidden layer",
         ),
         "the-class": (("model = MLP(args.hidden_units)", "model = MLP"), "create one"),
+        "log-softmax-output": (
+            (
+                "return self.output(torch.relu(self.hidden(x)))",
+                "return torch.log_softmax(self.output(torch.relu(self.hidden(x))), 1)",
+            ),
+            "the outputs are log-probabilities",
+        ),
+        "a-plain-list": (
+            """
+            class MLP(nn.Module):
+                def __init__(self, hidden_units):
+                    super().__init__()
+                    self.layers = [
+                        nn.Linear(784, hidden_units), nn.Linear(hidden_units, 10)
+                    ]
+                def forward(self, x):
+                    return self.layers[1](torch.relu(self.layers[0](x)))
+
+
+            model = MLP(args.hidden_units)
+            """,
+            "make it an nn.ModuleList",
+        ),
         "no-super-init": (
             ("super().__init__()", "pass"),
             "cannot assign module before Module.__init__() call",
@@ -736,6 +855,10 @@ MISTAKES = {
             ("nn.CrossEntropyLoss()", 'nn.CrossEntropyLoss(reduction="sum")'),
             "it sums the losses of the batch",
         ),
+        "label-smoothing": (
+            ("nn.CrossEntropyLoss()", "nn.CrossEntropyLoss(label_smoothing=0.1)"),
+            "not yet the cross-entropy (see the check of the loss)",
+        ),
         "softmax-inside": (
             (
                 "nn.CrossEntropyLoss()",
@@ -751,6 +874,35 @@ MISTAKES = {
         ),
         "missing-step": (("optimizer.step()", ""), "the weights did not change"),
         "missing-backward": (("loss.backward()", ""), "the weights did not change"),
+        "zero-grad-between-backward-and-step": (
+            """
+            logits = model(x_batch)
+            loss = loss_function(logits, y_batch)
+            loss.backward()
+            optimizer.zero_grad()
+            optimizer.step()
+            """,
+            "not between backward() and step()",
+        ),
+        "two-optimizer-steps": (
+            ("optimizer.step()", "optimizer.step()\noptimizer.step()"),
+            "optimizer.step() runs twice per batch",
+        ),
+        "a-second-schedule-step": (
+            ("optimizer.step()", "optimizer.step()\nscheduler.step()"),
+            "the schedule took 4 steps in 2 batches",
+        ),
+        "a-hand-written-update": (
+            (
+                "optimizer.step()",
+                (
+                    "with torch.no_grad():\n"
+                    "    for parameter in model.parameters():\n"
+                    "        parameter -= args.learning_rate * parameter.grad"
+                ),
+            ),
+            "not those of one optimizer step on each batch's loss",
+        ),
     },
     ("pytorch", "exercise_evaluate"): {
         "count-instead-of-fraction": (
@@ -769,6 +921,7 @@ MISTAKES = {
             ("loss_function(logits, y)", "loss_function(logits.softmax(dim=1), y)"),
             "the loss applies a softmax before the cross-entropy",
         ),
+        "left-blank": ("pass", "evaluate does not set `logits`, `loss`, `accuracy`"),
         "tensors": (
             """
             logits = model(x)
@@ -966,3 +1119,49 @@ def test_without_the_guard_the_pinned_builds_crash():
     completed = run_program("-c", TENSORFLOW_THEN_OPTIMIZER, timeout=300)
     assert completed.returncode != 0
     assert "no crash" not in completed.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("kernel", "check", "hint"),
+    [
+        ("keras", "Keras: Evaluate", "the model is not compiled"),
+        ("pytorch", "PyTorch: Training", "the optimizer holds another model's weights"),
+    ],
+    indirect=["kernel"],
+)
+def test_a_model_cell_run_again_after_training_is_named(kernel, check, hint):
+    """A student runs the model cell again, then a later check without the
+    training cell: the check says to run the training cell again."""
+    _, parts = split(quick(assemble()))
+    cells = parts[kernel.framework]
+    # The cell before the model's check: the model cell.
+    heading = f"{course.FRAMEWORKS[kernel.framework]}: The model"
+    model_cell = until_check(cells, heading)[-2].source
+    check_cell = until_check(cells, check)[-1].source
+    try:
+        kernel.run(model_cell)
+        verdict = kernel.run(check_cell)
+        assert WRONG in verdict and hint in verdict, verdict
+    finally:
+        kernel.restore()
+
+
+@pytest.mark.slow
+def test_the_solution_edition_runs_in_a_fresh_kernel(tmp_path, mnist_dir):
+    """The whole solution edition, top to bottom in a new kernel, on the quick
+    configuration: no cell raises, every check says right, and the last cell
+    shows both parts' results."""
+    notebook = quick(assemble())
+    client = NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
+    client.execute(env=dict(os.environ, MNIST_DIR=str(mnist_dir)))
+    cells = code_cells(notebook)
+    verdicts = [text_of(c) for c in cells if c.source.startswith("# Check the cell")]
+    assert len(verdicts) == len(build_notebooks.CHECKS)
+    assert all_right(verdicts), verdicts
+    assert set(dict(ACCURACY_LINE.findall(text_of(cells[-1])))) == {"keras", "pytorch"}

@@ -115,3 +115,20 @@ def test_home_page_shows_the_committed_results(site_dir):
         assert f"{metrics['parameter_count']:,}" in html
     assert "training-curves-light.svg#only-light" in html
     assert "training-curves-dark.svg#only-dark" in html
+
+
+@pytest.mark.slow
+def test_the_notebook_pages_are_searched_by_their_text_not_their_code(site_dir):
+    """The notebooks' headings and text are in the search index that every
+    page loads; their code, which the lectures' pages index already, is not."""
+    index = json.loads((site_dir / "search" / "search_index.json").read_text())
+    for name in ("keras-vs-pytorch", "keras-vs-pytorch-exercises"):
+        entries = [
+            entry
+            for entry in index["docs"]
+            if entry["location"].startswith(f"notebooks/{name}/")
+        ]
+        assert any(entry["title"] == "Set-up" for entry in entries), name
+        text = " ".join(entry["text"] for entry in entries)
+        assert "Run these cells once" in text
+        assert "check_answers(" not in text and "COURSE_VERSIONS" not in text

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from helpers import PROJECT_DIR, make_targets
+from tools.pythons import supported_pythons
 
 WORKFLOWS_DIR = PROJECT_DIR / ".github" / "workflows"
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
@@ -48,6 +49,32 @@ def test_publish_runs_on_push_to_main_by_hand_and_weekly(publish):
 
 def test_check_runs_on_pull_requests_only(check):
     assert set(check["on"]) == {"pull_request"}
+
+
+def test_check_runs_the_suite_on_the_oldest_and_newest_supported_python(check):
+    matrix = check["jobs"]["check"]["strategy"]["matrix"]["python"]
+    assert matrix == list(supported_pythons())
+    readme = (PROJECT_DIR / "README.md").read_text()
+    oldest, newest = supported_pythons()
+    assert f"Python {oldest} to {newest}" in readme
+
+
+def test_the_weekly_newest_run_tests_the_newest_releases_and_publishes_nothing():
+    newest = load("newest.yml")
+    assert set(newest["on"]) == {"schedule", "workflow_dispatch"}
+    assert newest["permissions"] == {}
+    (job,) = newest["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    assert "make test-newest" in runs
+    assert any("GITHUB_STEP_SUMMARY" in run for run in runs)
+    python = next(s for s in job["steps"] if "setup-python" in s.get("uses", ""))
+    assert python["with"]["python-version"] == supported_pythons()[1]
+    # Unpinned: the Makefile upgrades the frameworks the requirements pin.
+    makefile = (PROJECT_DIR / "Makefile").read_text()
+    unpinned = re.search(r"^NEWEST_PACKAGES := (.+)$", makefile, re.M).group(1).split()
+    pinned = (PROJECT_DIR / "requirements.txt").read_text()
+    assert all(f"\n{package}==" in pinned for package in unpinned), unpinned
 
 
 def test_permissions_are_the_least_each_job_needs(publish, check):

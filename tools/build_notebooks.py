@@ -27,9 +27,11 @@ stamps docs/notebooks/ with the fingerprint of the files it was made from.
 
 import argparse
 import ast
+import inspect
 import json
 import os
 import re
+import string
 import sys
 import tempfile
 import textwrap
@@ -45,6 +47,7 @@ from tools import (
     PROJECT_DIR,
     fingerprint,
     notebook_checks,
+    notebook_pages,
     sections,
 )
 from tools.course import FRAMEWORKS, settings
@@ -209,6 +212,14 @@ FRESH_WEIGHTS = {
         """,
 }
 
+# Prepended to each Save cell: a Save that fails leaves no earlier results
+# for the side-by-side cell to show.
+NO_EARLIER_RESULTS = """\
+# Notebook only: this part's earlier results go first, so that the last cell
+# shows this run's or none.
+Path(args.output_dir, "metrics.json").unlink(missing_ok=True)
+"""
+
 GUARD = """\
 import os
 
@@ -269,6 +280,19 @@ def exercise_names():
     return sorted(names)
 
 
+def forgotten_names():
+    """What each part's first cell forgets: the names the exercises define
+    and every name a check reads (the part's cells define them again), so
+    that no check judges what an earlier run or the other part left."""
+    checked = {
+        name
+        for checks in CHECKS.values()
+        for check in checks
+        for name in inspect.signature(getattr(notebook_checks, check)).parameters
+    }
+    return sorted(set(exercise_names()) | checked)
+
+
 def settings_source():
     """The programs' settings section, with the notebook's number of epochs."""
     lines = sections.read(CODE_DIR / "keras_mlp.py", "settings").splitlines()
@@ -296,6 +320,8 @@ def notebook_section(framework, section, exercises=False):
         source = source.replace(SHELL_OPTIONS, NOTEBOOK_OPTIONS)
     if section == "train":
         source = textwrap.dedent(FRESH_WEIGHTS[framework]) + "\n" + source
+    if section == "save":
+        source = NO_EARLIER_RESULTS + source
     return source
 
 
@@ -323,9 +349,86 @@ def site_versions():
     }
 
 
+# The oldest releases the notebook's code runs on, and why: older ones are
+# too old; others, newer or older than the course's, run with numbers a
+# little apart.
+MINIMUM_VERSIONS = {
+    "Keras": ("3.0", "Keras 2 has another API (this notebook is Keras 3)"),
+    "PyTorch": ("2.7", "no check_available in torch.accelerator (came in 2.7)"),
+}
+# The notebook's first cell, $-fields filled in by versions_source.
+VERSIONS_CELL = string.Template(
+    r"""
+# Your versions of the frameworks beside the ones that produced the course's
+# results, read from the installed packages without importing them.
+import re
+from importlib import metadata
+
+COURSE_VERSIONS = {
+$versions}
+# The oldest releases this notebook runs on, and why.
+MINIMUM_VERSIONS = {
+$minimum}
+# Where each framework's version is recorded (TensorFlow may be installed
+# as tensorflow-cpu).
+DISTRIBUTIONS = {
+    "TensorFlow": ["tensorflow", "tensorflow-cpu"],
+    "Keras": ["keras"],
+    "PyTorch": ["torch"],
+}
+
+
+def release(version):
+    # "2.14.1+cpu" -> (2, 14, 1): a local build label is the same release.
+    numbers = re.findall(r"\d+", version.split("+")[0])
+    return tuple(int(number) for number in numbers[:3])
+
+
+too_old, different = [], False
+for name, course_version in COURSE_VERSIONS.items():
+    installed = "not installed"
+    for distribution in DISTRIBUTIONS[name]:
+        try:
+            installed = metadata.version(distribution)
+            break
+        except metadata.PackageNotFoundError:
+            continue
+    oldest, why = MINIMUM_VERSIONS.get(name, ("0", ""))
+    if installed == "not installed" or release(installed) < release(oldest):
+        note = f"   <- too old: {why}" if installed != "not installed" else ""
+        too_old.append(name)
+    elif release(installed) == release(course_version):
+        note = ""
+    else:
+        newer = release(installed) > release(course_version)
+        note = "   <- newer" if newer else "   <- older, above the oldest that runs"
+        different = True
+    print(f"{name:10} yours: {installed:14} course: {course_version}{note}")
+if too_old:
+    print(
+        f"\n{' and '.join(too_old)}: missing or too old for this notebook. "
+        "Install the course's versions:\n"
+        "    pip install $install\n"
+        "then restart the kernel (Colab: Runtime > Restart session)."
+    )
+elif different:
+    print(
+        "\nThe notebook should run as it is (it is tested with the course's "
+        "versions only),\nand your numbers will differ a little from the "
+        "course's. To run the course's versions:\n"
+        "    pip install $install\n"
+        "then restart the kernel (Colab: Runtime > Restart session)."
+    )""".lstrip("\n")
+)
+
+
 def versions_source():
     versions = "".join(
         f'    "{name}": "{version}",\n' for name, version in site_versions().items()
+    )
+    minimum = "".join(
+        f'    "{name}": ("{version}", "{why}"),\n'
+        for name, (version, why) in MINIMUM_VERSIONS.items()
     )
     install = " ".join(
         f"{package}=={version}"
@@ -333,41 +436,7 @@ def versions_source():
             ("tensorflow", "keras", "torch"), site_versions().values(), strict=True
         )
     )
-    return (
-        "# Your versions of the frameworks beside the ones that produced the course's\n"
-        "# results, read from the installed packages without importing them.\n"
-        "from importlib import metadata\n\n"
-        f"COURSE_VERSIONS = {{\n{versions}}}\n"
-        "# Where each framework's version is recorded (TensorFlow may be installed\n"
-        "# as tensorflow-cpu).\n"
-        "DISTRIBUTIONS = {\n"
-        '    "TensorFlow": ["tensorflow", "tensorflow-cpu"],\n'
-        '    "Keras": ["keras"],\n'
-        '    "PyTorch": ["torch"],\n'
-        "}\n\n"
-        "different = False\n"
-        "for name, course_version in COURSE_VERSIONS.items():\n"
-        '    installed = "not installed"\n'
-        "    for distribution in DISTRIBUTIONS[name]:\n"
-        "        try:\n"
-        "            installed = metadata.version(distribution)\n"
-        "            break\n"
-        "        except metadata.PackageNotFoundError:\n"
-        "            continue\n"
-        '    # A local build label such as "+cpu" is the same release.\n'
-        '    same = installed.split("+")[0] == course_version\n'
-        "    different = different or not same\n"
-        '    note = "" if same else "   <- differs"\n'
-        '    print(f"{name:10} yours: {installed:14} course: {course_version}{note}")\n'
-        "if different:\n"
-        "    print(\n"
-        '        "\\nThe notebook usually runs as it is, but your numbers will "\n'
-        '        "differ a little from the course\'s,\\nand a much newer or older "\n'
-        '        "release may warn or fail. To run the course\'s versions:\\n"\n'
-        f'        "    pip install {install}\\n"\n'
-        '        "then restart the kernel (Colab: Runtime > Restart session)."\n'
-        "    )"
-    )
+    return VERSIONS_CELL.substitute(versions=versions, minimum=minimum, install=install)
 
 
 def results_of(notebook):
@@ -524,7 +593,7 @@ def setup_cells():
 
 def part_cells(part, framework, label, exercises):
     forgotten = textwrap.fill(
-        ", ".join(f'"{name}"' for name in exercise_names()),
+        ", ".join(f'"{name}"' for name in forgotten_names()),
         width=80,
         initial_indent="    ",
         subsequent_indent="    ",
@@ -696,6 +765,22 @@ def write(notebook, path):
     write_atomically(path, (nbformat.writes(notebook) + "\n").encode())
 
 
+def page_of(notebook, path):
+    """The site's page of the notebook at `path` (notebook_pages.py): its
+    Markdown and images."""
+    folded_urls = {name: repository_url(file) for name, file in HELPER_MODULES.items()}
+    return notebook_pages.page(notebook, path.name, SITE_URL, folded_urls)
+
+
+def write_page(notebook, path):
+    """Write the page beside the notebook: keras-vs-pytorch.md for
+    keras-vs-pytorch.ipynb, its images in the same folder."""
+    markdown_text, images = page_of(notebook, path)
+    for name, data in images.items():
+        write_atomically(path.parent / name, data)
+    write_atomically(path.with_suffix(".md"), markdown_text.encode())
+
+
 def main():
     parser = argparse.ArgumentParser(
         description="Assemble and execute the course notebooks.",
@@ -709,8 +794,10 @@ def main():
         raise SystemExit(f"notebook: the solution's last cell printed {results}")
     # The introduction quotes what this run produced.
     solution.cells[0].source = assemble(results=results).cells[0].source
-    write(solution, SOLUTION)
-    write(assemble(exercises=True, results=results), EXERCISES)
+    exercises = assemble(exercises=True, results=results)
+    for notebook, path in ((solution, SOLUTION), (exercises, EXERCISES)):
+        write(notebook, path)
+        write_page(notebook, path)
     fingerprint.write(RESULTS)
     print(f"notebook: wrote {SOLUTION.name} and {EXERCISES.name} in {NOTEBOOK_DIR}")
 

@@ -19,6 +19,7 @@ without PyTorch installed and the other way round.
 """
 
 import ast
+import copy
 import inspect
 import math
 import numbers
@@ -230,7 +231,8 @@ def model_problems(outputs, layers, hidden_units, inputs, softmax_hint):
     sizes = [weights.shape for weights, _ in layers]
     if len(sizes) != 2:
         return [
-            f"{len(sizes)} dense layers: the course's model has two, a hidden "
+            f"{len(sizes)} dense layer{'' if len(sizes) == 1 else 's'} where "
+            "the course's model has two, a hidden "
             f"layer of {hidden_units} units and an output layer of 10."
         ]
     problems = []
@@ -257,6 +259,12 @@ def model_problems(outputs, layers, hidden_units, inputs, softmax_hint):
         return []
     if close(outputs, softmax(logits)):
         return [softmax_hint]
+    if close(outputs, logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))):
+        return [
+            "the outputs are log-probabilities: the output layer ends with a "
+            "log-softmax. The loss applies its own; leave the output layer "
+            "without activation, so that the model returns the logits."
+        ]
     if close(outputs, relu(logits)):
         return [
             "the output layer ends with a ReLU: the outputs are never negative. "
@@ -313,10 +321,15 @@ def check_keras_model(model, args):
         ]
     dense = keras_dense_layers(model)
     if not model.layers or not dense or model.layers[0] is not dense[0]:
+        first = type(model.layers[0]).__name__ if model.layers else "none"
+        why = {
+            "InputLayer": "a functional keras.Model lists its Input there: "
+            "build the keras.Sequential the exercise asks for",
+            "Flatten": "a Flatten is not needed: the images already are 784 features",
+        }.get(first, "start the Sequential with it, after keras.Input")
         return [
             "the model's first layer must be the hidden Dense layer: the cells "
-            "below read it as model.layers[0] (a functional keras.Model lists "
-            "its Input there). Build the keras.Sequential the exercise asks for."
+            f"below read it as model.layers[0], which is a {first} here ({why})."
         ]
     try:
         outputs = keras.ops.convert_to_numpy(model(INPUTS))
@@ -380,6 +393,12 @@ def check_keras_loss(loss_function):
     ]
 
 
+NOT_COMPILED = (
+    "the model is not compiled: the model cell ran after the training cell, "
+    "which compiles and trains it. Run the training cell again."
+)
+
+
 @verdict("training")
 def check_keras_training(
     history, epoch_seconds, keep_best, args, model, x_train, x_val, y_val
@@ -388,6 +407,8 @@ def check_keras_training(
     validation on the course's held-out split, its callbacks."""
     if not isinstance(history, dict) or "loss" not in history:
         return ["`history` should be what model.fit(...) returns."]
+    if not model.compiled:
+        return [NOT_COMPILED]
     problems = []
     epochs = len(history["loss"])
     if epochs != args.epochs:
@@ -433,7 +454,19 @@ def check_keras_training(
 def check_keras_evaluation(test_loss, test_accuracy, model, x_test, y_test):
     import keras
 
+    if not model.compiled:
+        return [NOT_COMPILED]
+    if check_keras_loss(model.loss):
+        return [
+            "the model was compiled with a loss that is not yet right (see the "
+            "check of the loss): fix it, then run the training and this cell again."
+        ]
     for name, value in (("test_loss", test_loss), ("test_accuracy", test_accuracy)):
+        if getattr(value, "shape", None) == ():
+            return [
+                f"{name} is a {type(value).__name__} of one value, not a Python "
+                f"number: convert it with float({name})."
+            ]
         if not is_number(value):
             return [
                 f"{name} is a {type(value).__name__}, not a number: evaluate "
@@ -487,6 +520,18 @@ def check_pytorch_model(model, args):
             "not a PyTorch nn.Module: define class MLP(nn.Module), then "
             "model = MLP(args.hidden_units)."
         ]
+    listed = [
+        name
+        for name, value in vars(model).items()
+        if isinstance(value, list | tuple)
+        and any(isinstance(item, nn.Module) for item in value)
+    ]
+    if listed:
+        return [
+            f"`{listed[0]}` is a Python list of layers, which nn.Module does not "
+            "see (their weights are not the model's, and no optimizer trains "
+            f"them): make it an nn.ModuleList, or give each layer its own name."
+        ]
     # The linear layers in the order forward calls them, whatever their names.
     called = []
     hooks = [
@@ -495,12 +540,17 @@ def check_pytorch_model(model, args):
         if isinstance(layer, nn.Linear)
     ]
     device = next(model.parameters(), torch.zeros(0)).device
+    # In evaluation mode, as the model is judged on the test set: a dropout
+    # layer, say, then passes its input on.
+    training = model.training
+    model.eval()
     try:
         with torch.no_grad():
             outputs = model(torch.from_numpy(INPUTS).to(device)).cpu().numpy()
     except Exception as error:  # the student's code: any error is a verdict
         return [f"it fails on 4 images of 784 features: {error_text(error)}"]
     finally:
+        model.train(training)
         for hook in hooks:
             hook.remove()
     layers = [
@@ -581,8 +631,26 @@ def dropout_case():
 
 
 @verdict("evaluate")
-def check_pytorch_evaluate(evaluate):
+def check_pytorch_evaluate(evaluate, loss_function):
+    import torch
+
+    local_names = getattr(getattr(evaluate, "__code__", None), "co_varnames", None)
+    unset = [
+        name
+        for name in ("logits", "loss", "accuracy")
+        if local_names is not None and name not in local_names
+    ]
+    if unset:
+        return [
+            f"evaluate does not set {', '.join(f'`{n}`' for n in unset)} itself: "
+            "it would return the training loop's (the notebook's globals). "
+            "Compute logits = model(x), then loss and accuracy, inside it."
+        ]
     model, x, y, logits = dropout_case()
+    try:
+        own_loss = float(loss_function(torch.from_numpy(logits), y))
+    except Exception:  # the loss's own check reports it
+        own_loss = math.nan
     expected_loss = cross_entropy(logits, y.numpy())
     correct = int(np.sum(logits.argmax(axis=1) == y.numpy()))
     expected_accuracy = correct / len(y)
@@ -606,6 +674,13 @@ def check_pytorch_evaluate(evaluate):
         problems.append(
             f"the loss applies a softmax before the cross-entropy: {SOFTMAX_TWICE}. "
             "Pass the logits to loss_function as they are."
+        )
+    elif math.isclose(loss, own_loss, rel_tol=1e-4) and not math.isclose(
+        own_loss, expected_loss, rel_tol=1e-4
+    ):
+        problems.append(
+            "the loss is loss_function's, which is not yet the cross-entropy "
+            "(see the check of the loss): fix it there first."
         )
     elif not math.isclose(loss, expected_loss, rel_tol=1e-4):
         problems.append(
@@ -633,72 +708,129 @@ def check_pytorch_evaluate(evaluate):
     return problems
 
 
-@verdict("training step")
-def check_pytorch_training(
-    train_epoch, model, optimizer, scheduler, loss_function, x_train, y_train
-):
-    """Your train_epoch, run for one epoch of one small batch (the first 8
-    training images), from the trained weights: after it, the weights must
-    have moved, and the stored gradients must be those of that batch's loss
-    alone. The model, the optimizer and the schedule are put back after. It
-    judges the weights and gradients only, so it holds for any optimizer."""
-    import copy
+THE_STEP = (
+    "optimizer.zero_grad(), logits = model(x_batch), loss = "
+    "loss_function(logits, y_batch), loss.backward(), optimizer.step()"
+)
 
+
+def reference_epoch(
+    model, optimizer, scheduler, loss_function, x, y, batch_size, mistake=None
+):
+    """train_epoch's loop with the right step, or with one known `mistake`:
+    what a student's train_epoch is compared with."""
     import torch
 
+    model.train()
+    for indices in torch.randperm(len(x), device=x.device).split(batch_size):
+        x_batch, y_batch = x[indices], y[indices]
+        if mistake != "no zero_grad":
+            optimizer.zero_grad()
+        loss = loss_function(model(x_batch), y_batch)
+        loss.backward()
+        optimizer.step()
+        if mistake == "two steps":
+            optimizer.step()
+        scheduler.step()
+
+
+# Mistakes whose weights tell them apart: the reference epoch with each, and
+# what the hint says when a student's weights are those.
+STEP_MISTAKES = {
+    "no zero_grad": "the gradients add up across batches: PyTorch adds each "
+    "backward() to .grad. Call optimizer.zero_grad() before loss.backward().",
+    "two steps": "optimizer.step() runs twice per batch: call it once, after "
+    "loss.backward().",
+}
+
+
+@verdict("training step")
+def check_pytorch_training(
+    train_epoch, model, optimizer, scheduler, loss_function, x_train, y_train, args
+):
+    """Your train_epoch, run for one epoch of two small batches (the first 8
+    training images, 4 per batch), against the same epoch with the right step:
+    from the same weights, optimizer state, schedule and random numbers, it
+    must end with the same weights and the schedule two steps on. Any
+    optimizer passes; the model, the optimizer and the schedule are put back
+    after."""
+    import torch
+
+    own = {id(parameter) for parameter in model.parameters()}
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    if own != held:
+        return [
+            "the optimizer holds another model's weights: the model cell ran "
+            "after the training cell, which creates the optimizer for the "
+            "model. Run the training cell again."
+        ]
     x, y = x_train[:8], y_train[:8]
-    # The gradients of this batch's loss, at the weights the step starts from.
-    probe = copy.deepcopy(model)
-    probe.zero_grad()
-    loss_function(probe(x), y).backward()
-    expected = [parameter.grad for parameter in probe.parameters()]
     saved = [copy.deepcopy(part.state_dict()) for part in (model, optimizer, scheduler)]
-    for parameter in model.parameters():
-        # What an earlier step would leave behind, and zero_grad() clears.
-        parameter.grad = torch.ones_like(parameter)
-    for group in optimizer.param_groups:
-        group["lr"] = 1e-3  # the schedule ended at 0, where no step moves
-    before = [parameter.detach().clone() for parameter in model.parameters()]
-    problems = []
-    try:
-        train_epoch(model, x, y, 1)
-    except Exception as error:  # the student's code: any error is a verdict
-        problems.append(
-            f"train_epoch raised {error_text(error)}. The step is: "
-            "optimizer.zero_grad(), logits = model(x_batch), loss = "
-            "loss_function(logits, y_batch), loss.backward(), optimizer.step()."
+    batch_size = args.batch_size
+
+    def run(epoch):
+        """One epoch from the saved state: the weights, the gradients and
+        the schedule's step after it."""
+        for part, state in zip((model, optimizer, scheduler), saved, strict=True):
+            part.load_state_dict(copy.deepcopy(state))
+        model.zero_grad(set_to_none=True)
+        for group in optimizer.param_groups:
+            group["lr"] = 1e-3  # the schedule ended at 0, where no step moves
+        devices = {"device_type": x.device.type} if x.device.type != "cpu" else {}
+        with torch.random.fork_rng(**devices):  # the same batches, each run
+            epoch()
+        weights = [parameter.detach().clone() for parameter in model.parameters()]
+        return weights, [p.grad for p in model.parameters()], scheduler.last_epoch
+
+    def same(these, those):
+        return all(
+            torch.allclose(a, b, rtol=1e-5, atol=1e-7)
+            for a, b in zip(these, those, strict=True)
         )
-    else:
-        after = list(model.parameters())
-        if all(torch.equal(old, new) for old, new in zip(before, after, strict=True)):
-            problems.append(
-                "the weights did not change: call loss.backward(), then "
-                "optimizer.step()."
+
+    def reference(mistake=None):
+        return run(
+            lambda: reference_epoch(
+                model, optimizer, scheduler, loss_function, x, y, 4, mistake
             )
-        grads = [parameter.grad for parameter in after]
-        # None: zero_grad() ran last in the step, which is right too.
-        if not problems and all(grad is not None for grad in grads):
-            stale = all(
-                torch.allclose(grad, want + 1, rtol=1e-3, atol=1e-5)
-                for grad, want in zip(grads, expected, strict=True)
-            )
-            right = all(
-                torch.allclose(grad, want, rtol=1e-3, atol=1e-5)
-                for grad, want in zip(grads, expected, strict=True)
-            )
-            if stale:
-                problems.append(
-                    "the gradients add up across batches: PyTorch adds each "
-                    "backward() to .grad. Call optimizer.zero_grad() before "
-                    "loss.backward()."
-                )
-            elif not right:
-                problems.append(
-                    "the stored gradients are not those of the batch's loss: "
-                    "call loss.backward() on loss_function(logits, y_batch), "
-                    "with logits = model(x_batch)."
-                )
+        )
+
+    try:
+        args.batch_size = 4  # train_epoch reads it: two batches
+        start = run(lambda: None)
+        expected = reference()
+        try:
+            weights, grads, schedule = run(lambda: train_epoch(model, x, y, 1))
+        except Exception as error:  # the student's code: any error is a verdict
+            return [f"train_epoch raised {error_text(error)}. The step is: {THE_STEP}."]
+        if schedule != expected[2]:
+            return [
+                f"the schedule took {schedule - start[2]} steps in 2 batches: the "
+                "loop calls scheduler.step() after your lines; do not call it "
+                "in the step too."
+            ]
+        if same(weights, expected[0]):
+            return []
+        if same(weights, start[0]):
+            if all(grad is None for grad in grads):
+                return [
+                    "the weights did not change: optimizer.step() found no "
+                    "gradients. Call loss.backward() before it, and "
+                    "optimizer.zero_grad() before loss.backward(), not between "
+                    "backward() and step()."
+                ]
+            return [
+                "the weights did not change: call optimizer.step() after "
+                "loss.backward()."
+            ]
+        for mistake, hint in STEP_MISTAKES.items():
+            if same(weights, reference(mistake)[0]):
+                return [hint]
+        return [
+            "after your step the weights are not those of one optimizer step "
+            f"on each batch's loss. The step is: {THE_STEP}."
+        ]
     finally:
+        args.batch_size = batch_size
         for part, state in zip((model, optimizer, scheduler), saved, strict=True):
             part.load_state_dict(state)
-    return problems

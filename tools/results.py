@@ -127,7 +127,12 @@ RESULT_SETS = {
             "notebook",
             "assemble the notebooks from the programs and execute the solution",
             ("-m tools.build_notebooks",),
-            (*PROGRAMS, "tools/build_notebooks.py", "tools/notebook_checks.py"),
+            (
+                *PROGRAMS,
+                "tools/build_notebooks.py",
+                "tools/notebook_checks.py",
+                "tools/notebook_pages.py",
+            ),
         ),
         ResultSet(
             "benchmark",

@@ -42,6 +42,7 @@ the programs' source (code/, no make target):
 - `settings`: the constants the programs define, by name (above)
 - `training_images`: images per training epoch with the default settings
 - `program_sections`: the programs' top-level section names, in order
+- `pythons`: the Pythons the project supports, from pyproject.toml ("3.11 to 3.13")
 - `keras_lines`: lines of code/keras_mlp.py, blank and comment lines not counted
 - `pytorch_lines`: the same for code/pytorch_mlp.py
 
@@ -147,12 +148,14 @@ import sys
 from pathlib import Path
 
 # mkdocs-macros imports this package by its folder (module_name: tools/macros)
-# as a top-level package, `macros`: make the project's `tools` importable.
+# as a top-level package, `macros`, and Zensical as a module named
+# "tools/macros", which cannot import relatively: the topics are imported
+# from the project's `tools` package, made importable here.
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 if str(PROJECT_DIR) not in sys.path:
     sys.path.insert(0, str(PROJECT_DIR))
 
-from . import (  # noqa: E402
+from tools.macros import (  # noqa: E402
     backends,
     benchmark,
     deployment,

@@ -5,8 +5,14 @@ source defines them."""
 
 import textwrap
 
-from tools import CODE_DIR
-from tools.course import FRAMEWORKS, program_sections, settings, training_images
+from tools import CODE_DIR, DOCS_DIR
+from tools.course import (
+    FRAMEWORKS,
+    program_sections,
+    settings,
+    training_images,
+)
+from tools.pythons import supported_pythons
 
 from .shared import macro, read_text
 
@@ -15,8 +21,8 @@ def figure(alt_texts, env, name, caption="", folder="generated/"):
     """Both colour-scheme variants of a figure; the theme shows one.
     `folder`: "benchmark/" for the benchmark's figures."""
     alt = alt_texts[folder][name].replace('"', "&quot;")
-    # A link relative to the page, so MkDocs can check it.
-    up = "../" * env.page.file.src_uri.count("/")
+    # A link relative to the page's source, so the builder can check it.
+    up = "../" * page_source(env.page.url).count("/")
     images = "\n".join(
         f"![{alt}]({up}{folder}figures/{name}-{scheme}.svg#only-{scheme})"
         "{ loading=lazy }"
@@ -24,6 +30,16 @@ def figure(alt_texts, env, name, caption="", folder="generated/"):
     )
     caption_html = f"\n<figcaption>{caption}</figcaption>" if caption else ""
     return f'<figure markdown="span">\n{images}{caption_html}\n</figure>'
+
+
+def page_source(url):
+    """The Markdown file under docs/ of the page at `url` ("lectures/data/"),
+    from its address alone: both builders give a page its URL, not the same
+    record of its file."""
+    path = url.strip("/")
+    if not path:
+        return "index.md"
+    return f"{path}.md" if (DOCS_DIR / f"{path}.md").is_file() else f"{path}/index.md"
 
 
 def output(training_logs, framework, first, last=None):
@@ -103,6 +119,8 @@ def register(env, results):
     sections = program_sections()
     # The constants the programs define, read from their source.
     env.variables["settings"] = settings()
+    oldest, newest = supported_pythons()
+    env.variables["pythons"] = f"{oldest} to {newest}"
     env.variables["training_images"] = training_images()
     env.variables["program_sections"] = sections
     for framework in FRAMEWORKS:
