@@ -9,13 +9,10 @@ after `make artifacts` wrote it (the publish workflow does that, so that it
 never trains twice).
 """
 
-import functools
-import http.server
 import os
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -31,6 +28,7 @@ from helpers import (
     mnist_folder,
     run_program,
     run_tool,
+    serving,
 )
 
 # Under pytest-xdist (make test runs two workers), the tests that use the
@@ -148,17 +146,8 @@ def scaled(tmp_path_factory, mnist_env):
 @pytest.fixture(scope="session")
 def server(site_dir):
     """The built site on 127.0.0.1, on a free port."""
-
-    class QuietHandler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(QuietHandler, directory=str(site_dir))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(site_dir) as address:
+        yield address
 
 
 @pytest.fixture(scope="session")

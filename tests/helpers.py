@@ -9,11 +9,14 @@ environment variable only, as it reaches every tool.
 """
 
 import contextlib
+import functools
 import gzip
+import http.server
 import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from bs4 import BeautifulSoup
@@ -101,6 +104,25 @@ def transferred_size(body, headers):
     if COMPRESSED_TYPES.match(headers.get("content-type", "")):
         return len(gzip.compress(body))
     return len(body)
+
+
+@contextlib.contextmanager
+def serving(folder):
+    """A built site in `folder`, served on 127.0.0.1 on a free port: its
+    address."""
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 def open_page(browser, url, color_scheme="light", wait_until="networkidle", **options):

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from helpers import PROJECT_DIR
+from helpers import PROJECT_DIR, open_page, serving
 
 pytestmark = pytest.mark.slow
 
@@ -108,3 +108,24 @@ def test_the_readme_says_what_zensical_does_not_do():
     for setting in IGNORED_BY_ZENSICAL:
         assert f"`{setting}`" in section, setting
     assert "requirements-zensical.txt" in section
+
+
+def test_the_zensical_site_works_in_a_browser(browser, zensical_site):
+    """Its pages load with no console error and no request to another host,
+    every code block has a copy button, and its search finds a lecture."""
+    with serving(zensical_site) as address:
+        for path in ("lectures/training/", "notebooks/keras-vs-pytorch/"):
+            context, page, response, record = open_page(browser, f"{address}/{path}")
+            assert response.status == 200, path
+            assert not record["errors"], (path, record["errors"])
+            foreign = [url for url in record["requests"] if not url.startswith(address)]
+            assert not foreign, (path, foreign)
+            blocks = page.locator(".md-content pre > code").count()
+            assert blocks > 0
+            assert page.locator("pre button.md-code__button").count() == blocks, path
+            context.close()
+        context, page, _, _ = open_page(browser, f"{address}/")
+        page.locator("button.md-search__button").click()
+        page.keyboard.type("CrossEntropyLoss", delay=20)
+        page.locator("a[href*='lectures/training/']").first.wait_for(timeout=15000)
+        context.close()
