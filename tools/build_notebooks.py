@@ -145,15 +145,16 @@ HINTS = {
         "exercise_model",
     ): "define a class `MLP`, subclass of nn.Module, with an nn.Linear "
     "hidden layer (784 -> hidden_units) and an output layer (hidden_units -> 10); "
-    "forward returns logits through a ReLU. Then `model = MLP(args.hidden_units)` "
+    "forward applies ReLU to the hidden layer's output and returns the output "
+    "layer's logits. Then `model = MLP(args.hidden_units)` "
     "(an nn.Sequential of the same layers is right too).",
     ("pytorch", "exercise_loss"): "create `loss_function`, the cross-entropy loss "
     "object for logits and class indices.",
     ("pytorch", "exercise_training"): "one training step: reset the gradients, "
     "compute `logits` and `loss` for the batch, backpropagate, update the weights.",
     ("pytorch", "exercise_evaluate"): "compute `logits` for x, then `loss` (a "
-    "float, with .item()) and `accuracy` (the fraction of correct argmax, a float "
-    "too, not their count).",
+    "float, with .item()) and `accuracy` (the fraction of images whose argmax is "
+    "the label, a float too, not their count).",
 }
 
 # The checks after each section that holds exercises (notebook_checks.py):
@@ -353,8 +354,12 @@ def site_versions():
 # too old; others, newer or older than the course's, run with numbers a
 # little apart.
 MINIMUM_VERSIONS = {
+    "TensorFlow": ("2.16", "before 2.16 it comes with Keras 2"),
     "Keras": ("3.0", "Keras 2 has another API (this notebook is Keras 3)"),
-    "PyTorch": ("2.7", "no check_available in torch.accelerator (came in 2.7)"),
+    "PyTorch": (
+        "2.7",
+        "needs torch.accelerator.current_accelerator(check_available=...), new in 2.7",
+    ),
 }
 # The notebook's first cell, $-fields filled in by versions_source.
 VERSIONS_CELL = string.Template(
@@ -401,7 +406,7 @@ for name, course_version in COURSE_VERSIONS.items():
         note = ""
     else:
         newer = release(installed) > release(course_version)
-        note = "   <- newer" if newer else "   <- older, above the oldest that runs"
+        note = "   <- newer" if newer else "   <- older than the course's"
         different = True
     print(f"{name:10} yours: {installed:14} course: {course_version}{note}")
 if too_old:
@@ -414,8 +419,8 @@ if too_old:
 elif different:
     print(
         "\nThe notebook should run as it is (it is tested with the course's "
-        "versions only),\nand your numbers will differ a little from the "
-        "course's. To run the course's versions:\n"
+        "versions, and weekly\nwith the newest releases); your numbers will "
+        "differ a little from the course's.\nTo run the course's versions:\n"
         "    pip install $install\n"
         "then restart the kernel (Colab: Runtime > Restart session)."
     )""".lstrip("\n")
@@ -476,8 +481,8 @@ def code(source, collapsed=False):
         # Jupyter shows the cell folded; Colab as a form with "Show code".
         cell.metadata["jupyter"] = {"source_hidden": True}
         cell.metadata["cellView"] = "form"
-        # The course site leaves their code out (mkdocs.yml, remove_tag_config):
-        # its pages link to the files instead, and stay light.
+        # The site's page of the notebook leaves their code out
+        # (notebook_pages.py): it links to the files instead, and stays light.
         cell.metadata["tags"] = ["folded"]
     return cell
 
@@ -490,7 +495,8 @@ def introduction(exercises, results):
         "wrong, with a hint."
         if exercises
         else "A check cell after each exercise tries the code on a small fixed "
-        "case; the exercise edition blanks those lines for you to write."
+        "case; the exercise edition blanks the key lines of the model, the loss, "
+        "the training and the evaluation, for you to write."
     )
     lesson = textwrap.dedent(
         f"""
@@ -511,7 +517,8 @@ def introduction(exercises, results):
         Part 1 (Keras) or Part 2 (PyTorch), in either order, each on its own.
         Change a setting in the *Configuration* cell, then run the part again.
         In Google Colab, open it with the link above (Colab has TensorFlow, Keras
-        and PyTorch). In Jupyter, install the course's `requirements.txt`. MNIST
+        and PyTorch). In Jupyter, install the course's requirements and JupyterLab
+        (`pip install -r requirements.txt jupyterlab`). MNIST
         is downloaded on first use; offline, set the environment variable
         `MNIST_DIR` to a folder with the four MNIST files before starting Jupyter.
 

@@ -312,7 +312,7 @@ def check_keras_model(model, args):
     import keras
 
     if not isinstance(model, keras.Model):
-        return [f"`model` is a {type(model).__name__}, not a Keras model."]
+        return [f"`model` is of type {type(model).__name__}, not a Keras model."]
     if not model.built:
         return [
             "the model has no weights yet: start the Sequential with "
@@ -329,7 +329,7 @@ def check_keras_model(model, args):
         }.get(first, "start the Sequential with it, after keras.Input")
         return [
             "the model's first layer must be the hidden Dense layer: the cells "
-            f"below read it as model.layers[0], which is a {first} here ({why})."
+            f"below read it as model.layers[0], here of type {first} ({why})."
         ]
     try:
         outputs = keras.ops.convert_to_numpy(model(INPUTS))
@@ -380,6 +380,11 @@ def check_keras_loss(loss_function):
     if math.isclose(value, expected, rel_tol=1e-4):
         return []
     config = getattr(loss_function, "get_config", dict)()
+    if config.get("reduction") == "sum":
+        return [
+            "reduction='sum' adds up the batch's losses, so the step size grows "
+            "with the batch: keep the default, their mean."
+        ]
     if config.get("from_logits") is False:
         return [
             f"on fixed logits it gives {value:.4f}, not the cross-entropy "
@@ -464,12 +469,12 @@ def check_keras_evaluation(test_loss, test_accuracy, model, x_test, y_test):
     for name, value in (("test_loss", test_loss), ("test_accuracy", test_accuracy)):
         if getattr(value, "shape", None) == ():
             return [
-                f"{name} is a {type(value).__name__} of one value, not a Python "
+                f"{name} holds one value of type {type(value).__name__}, not a Python "
                 f"number: convert it with float({name})."
             ]
         if not is_number(value):
             return [
-                f"{name} is a {type(value).__name__}, not a number: evaluate "
+                f"{name} is of type {type(value).__name__}, not a number: evaluate "
                 "returns a list [loss, accuracy]; unpack it: "
                 "test_loss, test_accuracy = model.evaluate(...)."
             ]
@@ -516,7 +521,7 @@ def check_pytorch_model(model, args):
         ]
     if not isinstance(model, nn.Module):
         return [
-            f"`model` is a {type(model).__module__}.{type(model).__name__}, "
+            f"`model` is of type {type(model).__module__}.{type(model).__name__}, "
             "not a PyTorch nn.Module: define class MLP(nn.Module), then "
             "model = MLP(args.hidden_units)."
         ]
@@ -596,6 +601,12 @@ def check_pytorch_loss(loss_function):
         return [
             f"it applies a softmax before the cross-entropy: {SOFTMAX_TWICE}. "
             "nn.CrossEntropyLoss takes the logits as they are."
+        ]
+    if getattr(loss_function, "label_smoothing", 0):
+        return [
+            f"label_smoothing={loss_function.label_smoothing} mixes a uniform "
+            "distribution into the targets: the course's loss has none. Use "
+            "nn.CrossEntropyLoss()."
         ]
     if math.isclose(value, expected * len(LABELS), rel_tol=1e-4):
         return [

@@ -18,14 +18,15 @@ FOLDED = (
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def fence(text, language="python", title=None):
+def fence(text, language="python", title=None, css_class=None):
     """A fenced code block that no backtick in `text` can end. It stays out
     of the site's search index, which every page loads: the lectures' pages
     index the same code, and the notebooks' headings and text are indexed."""
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     ticks = "`" * max(3, longest + 1)
     heading = f' title="{title}"' if title else ""
-    attributes = f'{{ .{language}{heading} data-search-exclude="" }}'
+    extra = f" .{css_class}" if css_class else ""
+    attributes = f'{{ .{language}{extra}{heading} data-search-exclude="" }}'
     return f"{ticks} {attributes}\n{text.rstrip()}\n{ticks}"
 
 
@@ -41,11 +42,31 @@ def site_links(text, site_url):
     return re.sub(rf"\]\({re.escape(site_url)}([^)#]*)(#[^)]*)?\)", relative, text)
 
 
+def merged_streams(outputs):
+    """The outputs, each run of text on the same stream joined into one (a
+    notebook keeps a log as many pieces, one per write)."""
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.output_type == "stream"
+            and previous is not None
+            and previous.output_type == "stream"
+            and previous.name == output.name
+        ):
+            merged[-1] = type(previous)(
+                {**previous, "text": previous.text + output.text}
+            )
+            continue
+        merged.append(output)
+    return merged
+
+
 def output_blocks(cell, images):
     """Each output of a code cell as a Markdown block; a PNG image becomes a
     file in `images` (name -> bytes) and an image of the page."""
     blocks = []
-    for output in cell.get("outputs", []):
+    for output in merged_streams(cell.get("outputs", [])):
         data = output.get("data", {})
         if output.output_type == "stream":
             text = output.text
@@ -64,7 +85,7 @@ def output_blocks(cell, images):
                 f"notebook page: an output of {sorted(data)} has no text to show"
             )
         if ANSI_COLOUR.sub("", text).strip():
-            blocks.append(fence(ANSI_COLOUR.sub("", text), "text", "Output"))
+            blocks.append(fence(ANSI_COLOUR.sub("", text), "text", "Output", "output"))
     return blocks
 
 
@@ -83,8 +104,14 @@ def page(notebook, download, site_url, folded_urls):
             blocks.append(fence(cell.source))
             blocks.extend(output_blocks(cell, images))
         if number == 0:
+            ran = any(c.get("outputs") for c in notebook.cells if c.cell_type == "code")
+            shown = (
+                "This page shows it as it was last run, with its outputs."
+                if ran
+                else "This page shows it as you get it, not run."
+            )
             blocks.append(
                 f"**[Download the notebook]({download})** (`{download}`), to "
-                "run it in Jupyter. This page shows it as it was last run."
+                f"run it in Jupyter. {shown}"
             )
     return "\n\n".join(blocks) + "\n", images
