@@ -30,6 +30,7 @@ from helpers import (
     run_tool,
     serving,
 )
+from tools import fingerprint
 
 # Under pytest-xdist (make test runs two workers), the tests that use the
 # quick runs go to one worker, which then trains and exports them once.
@@ -41,6 +42,21 @@ def pytest_collection_modifyitems(config, items):
         for fixture, group in SHARED_ON_ONE_WORKER.items():
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test that fails while committed results are stale says so, with the
+    `make` target that remakes each: the stale results are the likely cause,
+    and what to fix first."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        stale = fingerprint.stale_report()
+        if stale:
+            report.sections.append(
+                ("stale committed results: remake them first", "\n".join(stale))
+            )
 
 
 def pytest_addoption(parser):

@@ -36,7 +36,10 @@ def check_record(record, train_size):
     assert record["config"]["train_size"] == train_size
     assert tuple(record["pipelines"]) == PIPELINES
     for name, found in record["pipelines"].items():
-        assert found["batches"] == math.ceil(train_size / BATCH_SIZE), name
+        assert found["batches"] == math.ceil(train_size / BATCH_SIZE), (
+            f"{name}: {found['batches']} batches, not the {train_size} images in "
+            f"batches of {BATCH_SIZE} of code/input_pipelines.py"
+        )
         assert found["images"] == train_size, name
         assert found["x"]["shape"] == [BATCH_SIZE, 784], name
         assert found["y"]["shape"] == [BATCH_SIZE], name

@@ -113,7 +113,10 @@ def test_every_check_of_the_solution_says_right():
         for cell in code_cells(committed_solution())
         if cell.source.startswith("# Check the cell above")
     ]
-    assert len(checks) == len(build_notebooks.CHECKS)
+    assert len(checks) == len(build_notebooks.CHECKS), (
+        "the committed solution has another number of check cells than the "
+        "notebook builder makes: run `make notebook`"
+    )
     verdicts = [text_of(cell) for cell in checks]
     assert all(RIGHT in text and WRONG not in text for text in verdicts), verdicts
 
@@ -259,7 +262,11 @@ def test_exercise_edition_blanks_the_key_lines():
     notebook = nbformat.read(EXERCISES, as_version=4)
     blanks = [cell.source for cell in notebook.cells if "# TODO:" in cell.source]
     todo_count = sum(source.count("# TODO:") for source in blanks)
-    assert todo_count == len(build_notebooks.HINTS) == 8
+    # One hint per exercise of the programs (their exercise_* sections).
+    exercises = sum(len(exercise_regions(f)) for f in course.FRAMEWORKS)
+    assert todo_count == len(build_notebooks.HINTS) == exercises, (
+        "the exercise edition is stale, or a hint is missing in build_notebooks.HINTS"
+    )
     # The answers are gone from the lesson's cells (the checks' hints, in the
     # folded notebook_checks.py, name them once the student has tried)...
     text = "\n".join(

@@ -84,8 +84,10 @@ def test_the_settings_disagree_loudly_when_the_programs_do(tmp_path, monkeypatch
     monkeypatch.setattr(course, "PROGRAMS", copies)
     assert course.settings() == SETTINGS
     text = copies["pytorch"].read_text()
+    # Another batch size than the course's, whatever the course's is.
+    other = SETTINGS["BATCH_SIZE"] * 2
     copies["pytorch"].write_text(
-        re.sub(r"^BATCH_SIZE = \d+", "BATCH_SIZE = 64", text, flags=re.MULTILINE)
+        re.sub(r"^BATCH_SIZE = \d+", f"BATCH_SIZE = {other}", text, flags=re.MULTILINE)
     )
     with pytest.raises(SystemExit, match=r"different settings: BATCH_SIZE$"):
         course.settings()
@@ -103,31 +105,49 @@ def test_the_committed_runs_used_the_settings():
         # Every setting is an option, recorded as given.
         assert set(recorded) >= set(SETTINGS), framework
         for name in SETTINGS:
-            assert recorded[name] == SETTINGS[name], (framework, name)
+            assert recorded[name] == SETTINGS[name], (
+                f"docs/generated/{framework}/ was trained with {name} = "
+                f"{recorded[name]!r}, the programs now say {SETTINGS[name]!r}: "
+                "run `make artifacts`"
+            )
 
 
 def test_the_committed_benchmark_used_the_settings():
     config = json.loads((DOCS_DIR / "benchmark" / "benchmark.json").read_text())[
         "config"
     ]
-    assert config["hidden_units"] == SETTINGS["HIDDEN_UNITS"]
-    assert config["batch_size"] == SETTINGS["BATCH_SIZE"]
-    assert config["training_images"] == course.training_images()
+    expected = {
+        "hidden_units": SETTINGS["HIDDEN_UNITS"],
+        "batch_size": SETTINGS["BATCH_SIZE"],
+        "training_images": course.training_images(),
+    }
+    for key, value in expected.items():
+        assert config[key] == value, (
+            f"docs/benchmark/ was measured with {key} {config[key]}, the "
+            f"programs' settings give {value}: run `make bench`"
+        )
     # The benchmark's model is the course's: as many parameters as it has.
     metrics = json.loads((GENERATED_DIR / "keras" / "metrics.json").read_text())
-    assert config["parameters"] == metrics["parameter_count"]
+    assert config["parameters"] == metrics["parameter_count"], (
+        "the benchmark's model and the course's differ in size: run `make bench`"
+    )
 
 
 def test_the_committed_scaling_runs_used_the_settings():
     scaling = json.loads((DOCS_DIR / "scaling" / "scaling.json").read_text())
-    assert scaling["epochs"] == SETTINGS["EPOCHS"]
+    remake = "the programs' settings changed since: run `make scale`"
+    assert scaling["epochs"] == SETTINGS["EPOCHS"], remake
     for framework, result in scaling["frameworks"].items():
         for workers, run in result["runs"].items():
-            assert run["epochs"] == SETTINGS["EPOCHS"], (framework, workers)
-            assert run["training_images"] == course.training_images(), framework
+            assert run["epochs"] == SETTINGS["EPOCHS"], (framework, workers, remake)
+            assert run["training_images"] == course.training_images(), (
+                framework,
+                remake,
+            )
 
 
 def test_the_committed_parity_experiment_used_the_courses_model():
     config = json.loads((GENERATED_DIR / "parity.json").read_text())["config"]
-    assert config["hidden_units"] == SETTINGS["HIDDEN_UNITS"]
-    assert config["batch_size"] == SETTINGS["BATCH_SIZE"]
+    remake = "the programs' settings changed since: run `make artifacts`"
+    assert config["hidden_units"] == SETTINGS["HIDDEN_UNITS"], remake
+    assert config["batch_size"] == SETTINGS["BATCH_SIZE"], remake
