@@ -162,7 +162,10 @@ def test_the_versions_cell_quotes_the_versions_that_made_the_site():
         ({"tensorflow-cpu": "2.15.1"}, ["too old: before 2.16", "missing or too old"]),
         ({"torch": "2.20.0"}, ["<- newer", "should run"]),
         ({"keras": "2.15.0"}, ["too old: Keras 2 has another API", "or too old"]),
-        ({"torch": "2.6.0+cu124"}, ["too old: needs torch.accelerator", "or too old"]),
+        (
+            {"torch": "2.6.0+cu124"},
+            ["too old: torch.accelerator's check_available", "or too old"],
+        ),
         ({"tensorflow-cpu": None, "tensorflow": None}, ["not installed", "missing"]),
     ],
     ids=[
@@ -785,6 +788,20 @@ MISTAKES = {
             ("batch_size=args.batch_size,", ""),
             "batch_size=args.batch_size",
         ),
+        "fit-twice": (
+            """
+            model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs)
+            history = model.fit(
+                x_train,
+                y_train,
+                batch_size=args.batch_size,
+                epochs=args.epochs,
+                validation_data=(x_val, y_val),
+                callbacks=[EpochTimer(), keep_best],
+            )
+            """,
+            "fit ran twice in the cell",
+        ),
         "no-callbacks": (
             ("callbacks=[EpochTimer(), keep_best],", ""),
             "the callbacks did not run",
@@ -834,6 +851,13 @@ MISTAKES = {
                 "return torch.log_softmax(self.output(torch.relu(self.hidden(x))), 1)",
             ),
             "the outputs are log-probabilities",
+        ),
+        "a-layer-made-in-forward": (
+            (
+                "return self.output(torch.relu(self.hidden(x)))",
+                "return nn.Linear(784, 10)(x)",
+            ),
+            "forward creates a layer each time",
         ),
         "a-plain-list": (
             """
@@ -940,6 +964,10 @@ MISTAKES = {
             "the loss applies a softmax before the cross-entropy",
         ),
         "left-blank": ("pass", "evaluate does not set `logits`, `loss`, `accuracy`"),
+        "the-validation-set-not-x": (
+            ("logits = model(x)", "logits = model(x_val)"),
+            "evaluate reads `x_val`, the notebook's data, not its arguments",
+        ),
         "tensors": (
             """
             logits = model(x)
@@ -1184,3 +1212,19 @@ def test_the_solution_edition_runs_in_a_fresh_kernel(tmp_path, mnist_dir):
     assert len(verdicts) == len(build_notebooks.CHECKS)
     assert all_right(verdicts), verdicts
     assert set(dict(ACCURACY_LINE.findall(text_of(cells[-1])))) == {"keras", "pytorch"}
+
+
+def test_the_notebook_code_fits_the_page():
+    """Every line of the notebooks' own cells fits in 88 columns (the
+    programs' width; a link may not), so that no code block scrolls sideways
+    on the site's page."""
+    for exercises in (False, True):
+        for cell in code_cells(assemble(exercises)):
+            if cell.source.startswith("%%writefile"):
+                continue
+            long = [
+                line
+                for line in cell.source.splitlines()
+                if len(line) > 88 and "https://" not in line
+            ]
+            assert not long, long

@@ -356,10 +356,7 @@ def site_versions():
 MINIMUM_VERSIONS = {
     "TensorFlow": ("2.16", "before 2.16 it comes with Keras 2"),
     "Keras": ("3.0", "Keras 2 has another API (this notebook is Keras 3)"),
-    "PyTorch": (
-        "2.7",
-        "needs torch.accelerator.current_accelerator(check_available=...), new in 2.7",
-    ),
+    "PyTorch": ("2.7", "torch.accelerator's check_available came in 2.7"),
 }
 # The notebook's first cell, $-fields filled in by versions_source.
 VERSIONS_CELL = string.Template(

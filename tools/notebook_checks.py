@@ -423,7 +423,12 @@ def check_keras_training(
         )
     steps = int(model.optimizer.iterations)
     expected_steps = epochs * math.ceil(len(x_train) / args.batch_size)
-    if steps != expected_steps:
+    if steps == 2 * expected_steps:
+        problems.append(
+            f"it took {steps} steps, twice {expected_steps}: fit ran twice in the "
+            "cell, and the model trained twice as long. Call model.fit once."
+        )
+    elif steps != expected_steps:
         problems.append(
             f"it took {steps} steps, not {expected_steps} ({epochs} epochs of "
             f"{len(x_train)} images in batches of args.batch_size, "
@@ -552,18 +557,26 @@ def check_pytorch_model(model, args):
     try:
         with torch.no_grad():
             outputs = model(torch.from_numpy(INPUTS).to(device)).cpu().numpy()
+            first_call = list(called)
+            again = model(torch.from_numpy(INPUTS).to(device)).cpu().numpy()
     except Exception as error:  # the student's code: any error is a verdict
         return [f"it fails on 4 images of 784 features: {error_text(error)}"]
     finally:
         model.train(training)
         for hook in hooks:
             hook.remove()
+    if not close(outputs, again):
+        return [
+            "the outputs change from one call to the next: forward creates a "
+            "layer each time, with new weights, which no optimizer trains. "
+            "Create the layers in __init__, and only call them in forward."
+        ]
     layers = [
         (
             layer.weight.detach().cpu().double().numpy().T,
             None if layer.bias is None else layer.bias.detach().cpu().double().numpy(),
         )
-        for layer in called
+        for layer in first_call
     ]
     return model_problems(
         outputs, layers, args.hidden_units, INPUTS.astype(np.float64), PYTORCH_SOFTMAX
@@ -656,6 +669,16 @@ def check_pytorch_evaluate(evaluate, loss_function):
             f"evaluate does not set {', '.join(f'`{n}`' for n in unset)} itself: "
             "it would return the training loop's (the notebook's globals). "
             "Compute logits = model(x), then loss and accuracy, inside it."
+        ]
+    global_names = getattr(getattr(evaluate, "__code__", None), "co_names", ())
+    data = sorted(
+        set(global_names) & {"x_train", "y_train", "x_val", "y_val", "x_test", "y_test"}
+    )
+    if data:
+        return [
+            f"evaluate reads {', '.join(f'`{n}`' for n in data)}, the notebook's "
+            "data, not its arguments: use x and y, which each call passes (the "
+            "validation set after each epoch, the test set at the end)."
         ]
     model, x, y, logits = dropout_case()
     try:
