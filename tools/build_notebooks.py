@@ -395,7 +395,7 @@ for name, course_version in COURSE_VERSIONS.items():
             break
         except metadata.PackageNotFoundError:
             continue
-    oldest, why = MINIMUM_VERSIONS.get(name, ("0", ""))
+    oldest, why = MINIMUM_VERSIONS[name]
     if installed == "not installed" or release(installed) < release(oldest):
         note = f"   <- too old: {why}" if installed != "not installed" else ""
         too_old.append(name)
@@ -406,27 +406,28 @@ for name, course_version in COURSE_VERSIONS.items():
         note = "   <- newer" if newer else "   <- older than the course's"
         different = True
     print(f"{name:10} yours: {installed:14} course: {course_version}{note}")
+INSTALL = (
+    "To run the course's versions:\n"
+    "    pip install $install\n"
+    "then restart the kernel (Colab: Runtime > Restart session)."
+)
 if too_old:
-    print(
-        f"\n{' and '.join(too_old)}: missing or too old for this notebook. "
-        "Install the course's versions:\n"
-        "    pip install $install\n"
-        "then restart the kernel (Colab: Runtime > Restart session)."
-    )
+    print(f"\n{' and '.join(too_old)}: missing or too old for this notebook.")
+    print(INSTALL)
 elif different:
     print(
         "\nThe notebook should run as it is (it is tested with the course's "
         "versions, and weekly\nwith the newest releases); your numbers will "
-        "differ a little from the course's.\nTo run the course's versions:\n"
-        "    pip install $install\n"
-        "then restart the kernel (Colab: Runtime > Restart session)."
-    )""".lstrip("\n")
+        "differ a little from the course's."
+    )
+    print(INSTALL)""".lstrip("\n")
 )
 
 
 def versions_source():
+    course_versions = site_versions()
     versions = "".join(
-        f'    "{name}": "{version}",\n' for name, version in site_versions().items()
+        f'    "{name}": "{version}",\n' for name, version in course_versions.items()
     )
     minimum = "".join(
         f'    "{name}": ("{version}", "{why}"),\n'
@@ -435,7 +436,7 @@ def versions_source():
     install = " ".join(
         f"{package}=={version}"
         for package, version in zip(
-            ("tensorflow", "keras", "torch"), site_versions().values(), strict=True
+            ("tensorflow", "keras", "torch"), course_versions.values(), strict=True
         )
     )
     return VERSIONS_CELL.substitute(versions=versions, minimum=minimum, install=install)

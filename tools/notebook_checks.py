@@ -224,10 +224,11 @@ def close(actual, expected, tolerance=1e-4):
     )
 
 
-def model_problems(outputs, layers, hidden_units, inputs, softmax_hint):
+def model_problems(outputs, layers, hidden_units, softmax_hint):
     """What is wrong with a model whose dense layers, in the order it calls
     them, are `layers` [(weights as (in, out), bias or None)], and which gave
-    `outputs` on `inputs`: it must compute Dense -> ReLU -> Dense, logits."""
+    `outputs` on INPUTS: it must compute Dense -> ReLU -> Dense, logits."""
+    inputs = INPUTS.astype(np.float64)
     sizes = [weights.shape for weights, _ in layers]
     if len(sizes) != 2:
         return [
@@ -342,11 +343,9 @@ def check_keras_model(model, args):
             if layer.bias is None
             else keras.ops.convert_to_numpy(layer.bias).astype(np.float64),
         )
-        for layer in keras_dense_layers(model)
+        for layer in dense
     ]
-    return model_problems(
-        outputs, layers, args.hidden_units, INPUTS.astype(np.float64), KERAS_SOFTMAX
-    )
+    return model_problems(outputs, layers, args.hidden_units, KERAS_SOFTMAX)
 
 
 @verdict("loss")
@@ -578,9 +577,7 @@ def check_pytorch_model(model, args):
         )
         for layer in first_call
     ]
-    return model_problems(
-        outputs, layers, args.hidden_units, INPUTS.astype(np.float64), PYTORCH_SOFTMAX
-    )
+    return model_problems(outputs, layers, args.hidden_units, PYTORCH_SOFTMAX)
 
 
 @verdict("loss")
